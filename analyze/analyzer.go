@@ -1,0 +1,79 @@
+package analyze
+
+import (
+	"sort"
+
+	"github.com/corscope/corscope/capture"
+)
+
+// Analyzer turns a stream of flows into verdicts. It keeps what pairing
+// needs (an index of preflights keyed by page origin and exact URL, a model
+// of Chromium's preflight cache, pending redirects, per-API observations for
+// cross-flow warnings) and the latest verdict of every flow it has seen.
+//
+// An Analyzer is not safe for concurrent use: one goroutine feeds it (the
+// store's subscriber), and readers get Verdict values, which are immutable.
+type Analyzer struct {
+	st state
+}
+
+// NewAnalyzer returns an empty Analyzer.
+func NewAnalyzer() *Analyzer {
+	a := &Analyzer{}
+	a.st.init()
+	return a
+}
+
+// Ingest takes a new flow or a newer value of one already seen (flows
+// progress started -> headers -> done/failed) in arrival order, and returns
+// every verdict that changed because of it: the flow's own first, then
+// others (its paired preflight, the redirect hop before it, earlier flows of
+// the same API whose warnings changed). Amortized O(1) per call.
+func (a *Analyzer) Ingest(f capture.Flow) []Verdict {
+	return a.st.ingest(f)
+}
+
+// Verdict returns the latest verdict of a flow, and false if the flow was
+// never ingested or has been forgotten.
+func (a *Analyzer) Verdict(id capture.FlowID) (Verdict, bool) {
+	e := a.st.flows[id]
+	if e == nil {
+		return Verdict{}, false
+	}
+	return e.verdict, true
+}
+
+// Forget drops flows the store evicted or cleared, with everything the
+// indexes hold about them. Verdicts of other flows are left as they are.
+func (a *Analyzer) Forget(ids ...capture.FlowID) {
+	for _, id := range ids {
+		a.st.forget(id)
+	}
+}
+
+// AnalyzeAll analyzes a finished capture (for example one imported from a
+// HAR, where arrival order is lost): it ingests the flows in Timings.Start
+// order (ties by ID) and returns the final verdict of each flow, in the
+// order given.
+func AnalyzeAll(flows []capture.Flow) []Verdict {
+	order := make([]int, len(flows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := &flows[order[i]], &flows[order[j]]
+		if !a.Timings.Start.Equal(b.Timings.Start) {
+			return a.Timings.Start.Before(b.Timings.Start)
+		}
+		return a.ID < b.ID
+	})
+	an := NewAnalyzer()
+	for _, i := range order {
+		an.Ingest(flows[i])
+	}
+	out := make([]Verdict, len(flows))
+	for i := range flows {
+		out[i], _ = an.Verdict(flows[i].ID)
+	}
+	return out
+}
