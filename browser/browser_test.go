@@ -1,0 +1,150 @@
+package browser
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestChromiumArgsRouteLoopbackThroughTheProxy(t *testing.T) {
+	args := ChromiumArgs(Options{Proxy: "127.0.0.1:8080", SPKI: "abc=", URL: "http://localhost:3000/"}, "/tmp/p")
+	if !strings.HasPrefix(chromiumBypass, "<-loopback>;") {
+		t.Errorf("bypass list %q must start with <-loopback>", chromiumBypass)
+	}
+	for _, want := range []string{
+		"--user-data-dir=/tmp/p",
+		"--proxy-server=http://127.0.0.1:8080",
+		"--proxy-bypass-list=" + chromiumBypass,
+		"--ignore-certificate-errors-spki-list=abc=",
+		"--disable-background-networking",
+	} {
+		if !slices.Contains(args, want) {
+			t.Errorf("args lack %q: %v", want, args)
+		}
+	}
+	if got := args[len(args)-1]; got != "http://localhost:3000/" {
+		t.Errorf("last arg = %q, want the URL", got)
+	}
+}
+
+func TestFirefoxProfileAllowsLocalhostProxying(t *testing.T) {
+	dir := t.TempDir()
+	notes, err := prepareFirefoxProfile(dir, Options{Proxy: "127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dir + "/user.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`user_pref("network.proxy.allow_hijacking_localhost", true);`,
+		`user_pref("network.proxy.http", "127.0.0.1");`,
+		`user_pref("network.proxy.ssl_port", 8080);`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("user.js lacks %s", want)
+		}
+	}
+	if len(notes) == 0 || !strings.Contains(notes[0], "certificate") {
+		t.Errorf("without a CA file the user must be told HTTPS will warn; notes = %q", notes)
+	}
+}
+
+func TestFindNamesWhatToInstall(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := Find(Firefox)
+	if err == nil {
+		t.Skip("Firefox is installed at a standard location")
+	}
+	if !strings.Contains(err.Error(), "install Firefox") {
+		t.Errorf("error %q does not say what to install", err)
+	}
+}
+
+// recordingProxy is a minimal forward proxy for plain HTTP that remembers
+// the absolute URLs it was asked for and answers them itself.
+type recordingProxy struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (p *recordingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.urls = append(p.urls, r.URL.String())
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html")
+	w.Write([]byte("<title>via proxy</title>"))
+}
+
+func (p *recordingProxy) saw(prefix string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.urls {
+		if strings.HasPrefix(u, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestChromiumSendsLocalhostThroughTheProxy(t *testing.T) {
+	if _, err := Find(Chromium); err != nil {
+		t.Skip("Chromium not installed:", err)
+	}
+	rp := &recordingProxy{}
+	proxy := httptest.NewServer(rp)
+	defer proxy.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// Nothing listens on this port: only a proxy can answer it, so the
+	// page arriving at our proxy proves loopback is not bypassed.
+	page := "http://localhost:" + freePort(t) + "/corscope-loopback-check"
+	b, err := Start(ctx, Options{
+		Proxy:           strings.TrimPrefix(proxy.URL, "http://"),
+		URL:             page,
+		Headless:        true,
+		RemoteDebugging: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := b.Profile
+	if _, err := b.DevToolsURL(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !rp.saw(page) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy never saw %s; it saw %v", page, rp.urls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(profile); !os.IsNotExist(err) {
+		t.Errorf("profile %s still exists after Stop (err=%v)", profile, err)
+	}
+}
+
+// freePort returns a loopback port nothing listens on (Chromium refuses
+// well-known "unsafe" ports such as 9, so a high one is needed).
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return port
+}
