@@ -24,6 +24,11 @@ type Options struct {
 	Path string
 	// Proxy is the host:port corscope listens on.
 	Proxy string
+	// Direct starts Chromium with no proxy at all (Proxy must be empty).
+	// The agreement suite uses it for its control run: the same launch,
+	// minus corscope, to prove the proxy does not change what the browser
+	// decides.
+	Direct bool
 	// SPKI is the base64 SHA-256 of the CA's SubjectPublicKeyInfo: Chromium
 	// then accepts corscope's leaf certificates without the CA installed.
 	SPKI string
@@ -63,8 +68,11 @@ type Browser struct {
 // Start launches the browser with a fresh temporary profile. The profile is
 // removed when the browser exits (Wait) or is stopped (Stop).
 func Start(ctx context.Context, o Options) (*Browser, error) {
-	if o.Proxy == "" {
+	if o.Proxy == "" && !o.Direct {
 		return nil, errors.New("browser: no proxy address given")
+	}
+	if o.Direct && (o.Proxy != "" || o.Family == Firefox) {
+		return nil, errors.New("browser: Direct is for Chromium without a proxy address")
 	}
 	path := o.Path
 	if path == "" {
@@ -136,10 +144,13 @@ const chromiumBypass = "<-loopback>;clients2.google.com;update.googleapis.com;ac
 // ChromiumArgs returns the command line for a Chromium-family browser using
 // profile as its user data directory.
 func ChromiumArgs(o Options, profile string) []string {
-	args := []string{
-		"--user-data-dir=" + profile,
-		"--proxy-server=http://" + o.Proxy,
-		"--proxy-bypass-list=" + chromiumBypass,
+	args := []string{"--user-data-dir=" + profile}
+	if o.Direct {
+		args = append(args, "--no-proxy-server")
+	} else {
+		args = append(args, "--proxy-server=http://"+o.Proxy, "--proxy-bypass-list="+chromiumBypass)
+	}
+	args = append(args,
 		"--no-first-run",
 		"--no-default-browser-check",
 		"--disable-background-networking",
@@ -147,7 +158,7 @@ func ChromiumArgs(o Options, profile string) []string {
 		"--disable-sync",
 		"--disable-default-apps",
 		"--disable-quic",
-	}
+	)
 	if o.SPKI != "" {
 		args = append(args, "--ignore-certificate-errors-spki-list="+o.SPKI)
 	}

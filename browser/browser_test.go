@@ -34,6 +34,21 @@ func TestChromiumArgsRouteLoopbackThroughTheProxy(t *testing.T) {
 	}
 }
 
+func TestChromiumArgsDirectUsesNoProxy(t *testing.T) {
+	args := ChromiumArgs(Options{Direct: true}, "/tmp/p")
+	if !slices.Contains(args, "--no-proxy-server") {
+		t.Errorf("direct args lack --no-proxy-server: %v", args)
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "--proxy-server") || strings.HasPrefix(a, "--proxy-bypass-list") {
+			t.Errorf("direct args carry %q", a)
+		}
+	}
+	if _, err := Start(context.Background(), Options{Direct: true, Proxy: "127.0.0.1:8080"}); err == nil {
+		t.Error("Start accepted Direct together with a proxy address")
+	}
+}
+
 func TestFirefoxProfileAllowsLocalhostProxying(t *testing.T) {
 	dir := t.TempDir()
 	notes, err := prepareFirefoxProfile(dir, Options{Proxy: "127.0.0.1:8080"})
