@@ -162,6 +162,19 @@ func (in *input) consumed() int64 {
 	return in.track.total
 }
 
+// from returns the kept input bytes from offset off on, or nil when they
+// are no longer kept.
+func (in *input) from(off int64) []byte {
+	if in.track == nil {
+		return nil
+	}
+	win, first := in.track.window()
+	if off < first || off > in.track.total {
+		return nil
+	}
+	return win[off-first:]
+}
+
 // locate fills Line, Column and Near for e from the tail of the input
 // the tracker keeps, and shifts the offset past a skipped BOM.
 func (in *input) locate(e *SyntaxError) {

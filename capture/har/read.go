@@ -1,6 +1,7 @@
 package har
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,7 +176,45 @@ func (w *walker) expectDelim(want json.Delim, path, what string) error {
 	if d, ok := tok.(json.Delim); ok && d == want {
 		return nil
 	}
-	return w.errorf(at, path, nil, "expected %s, found %s", what, describe(tok))
+	return w.errorf(w.valueStart(at, true), path, nil, "expected %s, found %s", what, describe(tok))
+}
+
+// valueStart returns the offset of the next value after at, skipping
+// whitespace and a ',' or ':' (and, if alsoSpace, the whitespace after
+// them), using the bytes the tracker kept.
+func (w *walker) valueStart(at int64, alsoSpace bool) int64 {
+	b := w.in.from(at)
+	i := 0
+	skipSpace := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skipSpace()
+	if i < len(b) && (b[i] == ',' || b[i] == ':') {
+		i++
+		if alsoSpace {
+			skipSpace()
+		}
+	}
+	return at + int64(i)
+}
+
+// syntaxOffset finds the exact offset of a JSON syntax error in the value
+// that starts after at. The decoder's own SyntaxError.Offset counts only
+// the bytes its Decode calls scanned, not the stream, so the value is
+// scanned again from the kept bytes; the decoder's offset is the fallback.
+func (w *walker) syntaxOffset(se *json.SyntaxError, at int64) int64 {
+	start := w.valueStart(at, true)
+	if b := w.in.from(start); b != nil {
+		var v json.RawMessage
+		err := json.NewDecoder(bytes.NewReader(b)).Decode(&v)
+		var again *json.SyntaxError
+		if errors.As(err, &again) {
+			return start + again.Offset - 1
+		}
+	}
+	return se.Offset
 }
 
 func (w *walker) key(path string) (string, error) {
@@ -186,7 +225,7 @@ func (w *walker) key(path string) (string, error) {
 	}
 	k, ok := tok.(string)
 	if !ok {
-		return "", w.errorf(at, path, nil, "expected a member name, found %s", describe(tok))
+		return "", w.errorf(w.valueStart(at, true), path, nil, "expected a member name, found %s", describe(tok))
 	}
 	return k, nil
 }
@@ -246,13 +285,13 @@ func (w *walker) decodeError(err error, at int64, path string) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return w.errorf(se.Offset, path, err, "%s: the file is not valid JSON", se.Error())
+		return w.errorf(w.syntaxOffset(se, at), path, err, "%s: the file is not valid JSON", se.Error())
 	case errors.As(err, &te):
 		where := path
 		if te.Field != "" {
 			where = path + "." + te.Field
 		}
-		return w.errorf(at+te.Offset, where, err, "expected %s, found %s", goTypeName(te.Type.Kind().String()), te.Value)
+		return w.errorf(w.valueStart(at, false)+te.Offset, where, err, "expected %s, found %s", goTypeName(te.Type.Kind().String()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return w.errorf(w.in.consumed(), path, err, "the file ends in the middle of the HAR: it was cut short (an interrupted download or copy?)")
 	}

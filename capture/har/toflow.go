@@ -59,11 +59,20 @@ func (e *inEntry) toFlow(start time.Time, attach attachments) capture.Flow {
 
 	f.Timings = importTimings(start, e.Timings, float64(e.Time))
 	if f.Response == nil {
+		// Nothing came back: there is no first byte, and a request with no
+		// send time was never written.
 		f.Timings.FirstByte = time.Time{}
+		if e.Timings.Send <= 0 {
+			f.Timings.WroteRequest = time.Time{}
+		}
 	}
 	f.ServerAddr = serverAddr(string(e.ServerIPAddress), f.Request.URL)
 	if f.Response != nil && f.Response.Status == 101 {
+		// After a 101 the sizes count the bytes each way of the upgraded
+		// connection; there is no body to have kept.
 		f.Upgraded = true
+		f.Request.Body = capture.NewBody(nil, f.Request.Body.Size, false)
+		f.Response.Body = capture.NewBody(nil, f.Response.Body.Size, false)
 	}
 	return f
 }
