@@ -7,16 +7,22 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/fang"
 	"github.com/spf13/cobra"
 
+	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
 )
 
@@ -203,14 +209,112 @@ Exit status: 0 nothing blocked, 1 something blocked, 2 the input could not be re
 }
 
 func newProbeCmd(c *common) *cobra.Command {
-	return &cobra.Command{
-		Use:   "probe --origin ORIGIN [-X METHOD] [-H 'K: V']... [--credentials] URL",
+	var (
+		origin, method, proxy, framework string
+		headers                          []string
+		credentials, asJSON              bool
+		timeout                          time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "probe --origin ORIGIN [-X METHOD] [-H 'K: V']... [--credentials] [--json] URL",
 		Short: "Ask a server the questions a browser would, without a browser",
-		Args:  cobra.ExactArgs(1),
+		Long: `probe does what Chromium does for a fetch() from ORIGIN to URL: decides whether
+a preflight is needed, sends the OPTIONS exactly as Chromium would, checks it,
+sends the actual request only if the browser would, follows redirects like the
+browser, and prints the verdict, Chrome's console line and the fix.
+Exit status: 0 the page could read the response, 1 blocked, 2 usage or network error.`,
+		Example: `  corscope probe --origin http://localhost:3000 -X PUT \
+      -H 'Authorization: Bearer x' -H 'Content-Type: application/json' \
+      --credentials http://localhost:8080/api/users
+  corscope probe --origin https://app.example.com --framework nginx https://api.example.com/v1/me`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitCode(2, errors.New("not implemented yet"))
+			req := analyze.ProbeRequest{URL: args[0], Origin: origin, Method: method, Credentials: credentials}
+			for _, h := range headers {
+				kv, err := analyze.ParseProbeHeader(h)
+				if err != nil {
+					return exitCode(2, err)
+				}
+				req.Header = append(req.Header, kv)
+			}
+			if framework != "" {
+				if _, ok := analyze.FrameworkKey(framework); !ok {
+					return exitCode(2, fmt.Errorf("unknown --framework %q: use one of %s", framework, strings.Join(analyze.Frameworks(), ", ")))
+				}
+			}
+			rt, err := newProbeTransport(proxy, c.home)
+			if err != nil {
+				return exitCode(2, err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			p := &analyze.Prober{Transport: rt, MaxBody: c.maxBody}
+			res, err := p.Probe(ctx, req)
+			if err != nil {
+				return exitCode(2, err)
+			}
+			if asJSON {
+				err = res.WriteJSON(cmd.OutOrStdout(), framework)
+			} else {
+				err = res.WriteText(cmd.OutOrStdout(), framework)
+			}
+			if err != nil {
+				return exitCode(2, err)
+			}
+			if code := res.ExitCode(); code != 0 {
+				return exitCode(code, nil)
+			}
+			return nil
 		},
 	}
+	fs := cmd.Flags()
+	fs.StringVar(&origin, "origin", "", "the page's origin, e.g. http://localhost:3000 (required)")
+	fs.StringVarP(&method, "request", "X", "GET", "request method, exactly as the page passes it to fetch()")
+	fs.StringArrayVarP(&headers, "header", "H", nil, "request header the page's script sets, 'Name: value' (repeatable)")
+	fs.BoolVar(&credentials, "credentials", false, "credentials: 'include' (pass the browser's cookies with -H 'Cookie: …')")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.StringVar(&framework, "framework", "", "show the fix for this framework (express, fastapi, nginx, go, rs-cors, django, flask, spring, aspnet, rails, caddy, apache, vite, webpack, nextjs)")
+	fs.StringVar(&proxy, "proxy", "", "send the probe through a running corscope at this address (e.g. 127.0.0.1:8080)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
+	_ = cmd.MarkFlagRequired("origin")
+	return cmd
+}
+
+// newProbeTransport builds the probe's RoundTripper: direct, or through a
+// running corscope at proxyAddr, trusting that corscope's CA (from the
+// home directory) for intercepted HTTPS. Environment proxies are ignored,
+// as by the proxy itself: a silent detour would change what is probed.
+func newProbeTransport(proxyAddr, home string) (http.RoundTripper, error) {
+	t := &http.Transport{
+		Proxy:               nil,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   true,
+		TLSHandshakeTimeout: 10 * time.Second,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	if proxyAddr == "" {
+		return t, nil
+	}
+	if !strings.Contains(proxyAddr, "://") {
+		proxyAddr = "http://" + proxyAddr
+	}
+	pu, err := url.Parse(proxyAddr)
+	if err != nil || pu.Host == "" {
+		return nil, fmt.Errorf("--proxy %q is not an address: give host:port, e.g. 127.0.0.1:8080", proxyAddr)
+	}
+	t.Proxy = http.ProxyURL(pu)
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	caPath := filepath.Join(home, "ca-cert.pem")
+	if pem, err := os.ReadFile(caPath); err == nil {
+		pool.AppendCertsFromPEM(pem)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("cannot read corscope's CA %s: %v", caPath, err)
+	}
+	t.TLSClientConfig.RootCAs = pool
+	return t, nil
 }
 
 func newBrowserCmd(c *common) *cobra.Command {
