@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/fang"
@@ -24,6 +27,7 @@ import (
 
 	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
+	"github.com/corscope/corscope/capture/har"
 )
 
 // version is set by the linker for releases (-X main.version=…).
@@ -155,7 +159,64 @@ func addProxyFlags(cmd *cobra.Command, pf *proxyFlags) {
 }
 
 func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
-	return errors.New("not implemented yet")
+	// Until the interface exists: one line per finished flow on stdout.
+	out := cmd.OutOrStdout()
+	return runProxy(cmd, c, pf, func(f capture.Flow) error {
+		_, err := fmt.Fprintln(out, capture.FormatLine(f))
+		return err
+	})
+}
+
+// runProxy runs the proxy headless until SIGINT/SIGTERM, hands every
+// finished flow to onFinished, and writes --har at the end.
+func runProxy(cmd *cobra.Command, c *common, pf *proxyFlags, onFinished func(capture.Flow) error) error {
+	stderr := cmd.ErrOrStderr()
+	// Set-up errors are printed as one plain line (fang would box and
+	// wrap them): scripts and users grep for the flag to change.
+	fail := func(err error) error {
+		fmt.Fprintln(stderr, "corscope: "+err.Error())
+		return exitCode(1, nil)
+	}
+	allow, err := capture.ParseAllowRemote(pf.allowRemote)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := capture.Listen(capture.Config{
+		Listen:           pf.listen,
+		Home:             c.home,
+		MaxBody:          c.maxBody,
+		UpstreamCAFiles:  pf.upstreamCA,
+		InsecureUpstream: pf.insecureUpstream,
+		AllowRemote:      allow,
+		Store:            capture.NewStore(c.maxFlows),
+		ErrorLog:         log.New(stderr, "", 0),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stderr, "corscope: recording on %s: set it as the browser's HTTP and HTTPS proxy, or run 'corscope browser'. Ctrl-C stops.\n", p.Addr())
+	fmt.Fprintf(stderr, "corscope: for HTTPS the browser must trust corscope's CA ('corscope ca' shows how; Chromium: --ignore-certificate-errors-spki-list=%s)\n", p.CA().SPKIHash())
+	if pf.insecureUpstream {
+		fmt.Fprintln(stderr, "corscope: WARNING: --insecure-upstream: upstream TLS certificates are NOT verified; any server, or anyone in between, is accepted as the real one")
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runErr := capture.RunHeadless(ctx, p, capture.HeadlessOptions{OnFinished: onFinished})
+	stop()
+	if n := p.Store().Evicted(); n > 0 {
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
+	}
+	if pf.har != "" {
+		flows := p.Store().Snapshot()
+		if err := har.WriteFile(pf.har, flows, har.Options{Version: version}); err != nil {
+			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
+		}
+		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
+	}
+	if pf.insecureUpstream {
+		fmt.Fprintln(stderr, "corscope: WARNING: this capture ran with --insecure-upstream: upstream certificates were not verified")
+	}
+	return runErr
 }
 
 func newCaptureCmd(c *common) *cobra.Command {
@@ -168,7 +229,20 @@ func newCaptureCmd(c *common) *cobra.Command {
 exchanges get up to 2 seconds to finish, then the HAR (if --har) is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("not implemented yet")
+			var onFinished func(capture.Flow) error
+			switch jsonl {
+			case "":
+			case "-":
+				onFinished = capture.JSONLWriter(cmd.OutOrStdout())
+			default:
+				f, err := os.Create(jsonl)
+				if err != nil {
+					return fmt.Errorf("cannot create the --jsonl file: %w", err)
+				}
+				defer f.Close()
+				onFinished = capture.JSONLWriter(f)
+			}
+			return runProxy(cmd, c, pf, onFinished)
 		},
 	}
 	addProxyFlags(cmd, pf)
@@ -349,7 +423,22 @@ func newCACmd(c *common) *cobra.Command {
 		Short: "Show corscope's per-install CA and how to trust or remove it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("not implemented yet")
+			ca, err := capture.LoadOrCreateCA(c.home)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case pem:
+				_, err = out.Write(ca.CertPEM())
+			case spki:
+				_, err = fmt.Fprintln(out, ca.SPKIHash())
+			case path:
+				_, err = fmt.Fprintln(out, ca.CertPath)
+			default:
+				_, err = io.WriteString(out, ca.TrustInstructions(capture.DefaultListen))
+			}
+			return err
 		},
 	}
 	fs := cmd.Flags()

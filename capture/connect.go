@@ -157,7 +157,7 @@ func (p *Proxy) clientHandshakeFailed(host string, err error) {
 		strings.Contains(msg, "certificate unknown"), strings.Contains(msg, "unknown ca"):
 		reason = fmt.Sprintf("the browser rejected corscope's certificate for %s (%s): it does not trust corscope's CA yet; run 'corscope ca' to see how to trust it, or start the browser with 'corscope browser'", host, msg)
 	default:
-		reason = fmt.Sprintf("the TLS handshake with the browser for %s failed: %s", host, msg)
+		reason = fmt.Sprintf("the TLS handshake with the browser for %s failed (%s); if the browser showed a certificate error, it does not trust corscope's CA yet: run 'corscope ca' to see how to trust it", host, msg)
 	}
 	p.recordConnectFailure(host, "", ErrTLS, reason)
 }
