@@ -482,5 +482,8 @@ func networkError(o outgoing, err error) error {
 	default:
 		msg = fmt.Sprintf("%s failed: %v", what, err)
 	}
-	return &ProbeError{Msg: msg + " The browser would fail with a network error here, not a CORS error.", Err: err}
+	if !strings.HasSuffix(msg, "?") {
+		msg += "."
+	}
+	return &ProbeError{Msg: msg + " A browser would fail with a network error here, not a CORS error.", Err: err}
 }

@@ -38,14 +38,54 @@ func probeAccessPasses(resp *capture.Response, origin string, include bool) bool
 }
 
 // analyzeProbe analyzes the probe's flows with the same analyzer the proxy
-// uses.
+// uses, then settles what the wire could not show.
 //
 // The probe knows the credentials mode, which the wire does not always
 // show (a credentialed request with no cookie to send looks like any
-// other). Until the engine takes that as an input, a credentialed probe
-// without a Cookie header can get an undecidable verdict where the browser
-// would decide; the probe's own send/stop decisions use the known mode.
+// other), so where the analyzer gives one outcome per credentials mode
+// (Verdict.Alternatives), the one for the mode the probe used is taken.
 func analyzeProbe(flows []capture.Flow, credentials bool) []Verdict {
-	_ = credentials
-	return AnalyzeAll(flows)
+	vs := AnalyzeAll(flows)
+	want := ifOmit
+	if credentials {
+		want = ifInclude
+	}
+	for i := range vs {
+		resolveCredentials(&vs[i], want, credentials)
+	}
+	return vs
+}
+
+// resolveCredentials replaces a credentials-dependent verdict by the
+// alternative whose condition is want.
+func resolveCredentials(v *Verdict, want string, credentials bool) {
+	var pick *Alternative
+	for i := range v.Alternatives {
+		if v.Alternatives[i].If == want {
+			pick = &v.Alternatives[i]
+		}
+	}
+	if pick == nil {
+		return
+	}
+	mode := "without credentials"
+	v.Credentials = CredOmitted
+	if credentials {
+		mode = "with credentials: 'include' (--credentials)"
+		v.Credentials = CredInclude
+	}
+	changed := v.Kind != pick.Kind || v.Error != pick.Error
+	v.Kind, v.Error, v.FailedParameter = pick.Kind, pick.Error, pick.FailedParameter
+	v.Console = pick.Console
+	v.DependsOn, v.Alternatives = "", nil
+	if !changed {
+		return
+	}
+	v.Firefox = ""
+	if v.Kind == KindAllowed {
+		v.Headers = nil
+		v.Explanation = "The probe sent the request " + mode + ", and for that mode the CORS checks pass."
+		return
+	}
+	v.Explanation = "The probe sent the request " + mode + ", and for that mode Chrome blocks it: " + v.Error + "."
 }
