@@ -1,55 +1,461 @@
 package analyze
 
-import "github.com/corscope/corscope/capture"
+import (
+	"net/url"
+	"time"
+
+	"github.com/corscope/corscope/capture"
+)
 
 // entry is what the analyzer keeps per flow.
 type entry struct {
 	flow    capture.Flow
+	c       class
 	verdict Verdict
+
+	key pairKey // (Origin sent, exact URL)
+	api string  // the URL's serialized origin, for per-API observations
+
+	// pair is the other half of a preflight ↔ actual pair.
+	pair capture.FlowID
+	// prev is the redirect hop this request followed, if captured; next
+	// the request that followed this flow's redirect.
+	prev, next capture.FlowID
+	// first is the first URL of the redirect chain ("" when this is it);
+	// page is the page origin printed in console lines.
+	first, page string
+	// redirectTo is the URL this flow's redirect points at, once
+	// registered in the redirect index.
+	redirectTo string
+	awaiting   bool // a preflight still in its key's awaiting list
+	observed   bool // response already fed to the per-API observations
+	watched    bool // in its API's watch list
+	cached     bool // preflight result stored in the cache model
+
+	// What corscope's model of the preflight cache said when this
+	// unpaired request started, for each credentials mode.
+	cacheOmit, cacheInc       cacheRef
+	cacheHitOmit, cacheHitInc bool
+}
+
+// cacheRef names the cache entry a lookup found.
+type cacheRef struct {
+	valid     bool
+	preflight capture.FlowID
+	maxAge    int64
+}
+
+// pairKey indexes preflights and the cache model: Chromium's preflight
+// cache is keyed by page origin and exact URL.
+type pairKey struct{ origin, url string }
+
+// keyState is what the analyzer knows about one (origin, URL).
+type keyState struct {
+	refs     int
+	awaiting []capture.FlowID // preflights without an actual yet, oldest first
+	cache    cacheEntry
+}
+
+// cacheEntry models the entry Chromium's preflight cache holds for a key:
+// the whole result of the last passing preflight (reference/cors.md §2g).
+type cacheEntry struct {
+	valid     bool
+	preflight capture.FlowID
+	methods   []string
+	headers   []string
+	// include: the entry can serve credentialed requests (the preflight
+	// also passes in credentials mode include).
+	include bool
+	stored  time.Time
+	expires time.Time
+	maxAge  int64
 }
 
 // state is the Analyzer's memory.
 type state struct {
-	flows map[capture.FlowID]*entry
+	flows     map[capture.FlowID]*entry
+	keys      map[pairKey]*keyState
+	apis      map[string]*apiState
+	redirects map[string][]capture.FlowID // target URL -> redirect hops awaiting a follow-up
+
+	out []Verdict // scratch for the verdicts an ingest changed
 }
 
 func (s *state) init() {
 	s.flows = make(map[capture.FlowID]*entry)
+	s.keys = make(map[pairKey]*keyState)
+	s.apis = make(map[string]*apiState)
+	s.redirects = make(map[string][]capture.FlowID)
 }
 
 func (s *state) ingest(f capture.Flow) []Verdict {
 	e := s.flows[f.ID]
-	if e == nil {
-		e = &entry{}
+	isNew := e == nil
+	if isNew {
+		e = &entry{flow: f}
+		e.c = classify(&e.flow)
 		s.flows[f.ID] = e
+		s.register(e)
+	} else {
+		e.flow = f
+		if f.Upgraded {
+			e.c.mode = "websocket"
+		}
 	}
-	e.flow = f
-	e.verdict = basicVerdict(&e.flow)
-	return []Verdict{e.verdict}
+
+	out := make([]Verdict, 0, 2)
+	flipped := s.observe(e)
+
+	e.verdict = s.evaluate(e)
+	out = append(out, e.verdict)
+
+	if e.c.preflight {
+		s.storeCache(e)
+	}
+	s.registerRedirect(e)
+
+	// Flows whose verdict may depend on this one: its pair, the earlier
+	// hops of its redirect chain (and their pairs), and the flows watched
+	// by an observation that just became true.
+	var related [2 * maxChain]capture.FlowID
+	rel := related[:0]
+	if e.pair != 0 {
+		rel = append(rel, e.pair)
+	}
+	if isNew {
+		h := e
+		for i := 0; i < maxChain && h.prev != 0; i++ {
+			p := s.flows[h.prev]
+			if p == nil {
+				break
+			}
+			rel = append(rel, p.flow.ID)
+			if p.pair != 0 {
+				rel = append(rel, p.pair)
+			}
+			h = p
+		}
+	}
+	for _, id := range rel {
+		if w := s.flows[id]; w != nil && id != e.flow.ID {
+			out = s.reevaluate(w, out)
+		}
+	}
+	for _, id := range flipped {
+		if id == e.flow.ID || containsID(rel, id) {
+			continue
+		}
+		if w := s.flows[id]; w != nil {
+			out = s.reevaluate(w, out)
+		}
+	}
+	return out
+}
+
+func containsID(list []capture.FlowID, id capture.FlowID) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// reevaluate recomputes w's verdict and appends it to out if it changed.
+func (s *state) reevaluate(w *entry, out []Verdict) []Verdict {
+	nv := s.evaluate(w)
+	if sameVerdict(&nv, &w.verdict) {
+		return out
+	}
+	w.verdict = nv
+	return append(out, nv)
+}
+
+// register links a newly seen flow into the indexes: its redirect
+// predecessor, its (origin, URL) key, and its preflight partner.
+func (s *state) register(e *entry) {
+	f := &e.flow
+	c := &e.c
+	e.api = c.target.Serialized
+	api := s.apis[e.api]
+	if api == nil {
+		api = &apiState{}
+		s.apis[e.api] = api
+	}
+	api.refs++
+
+	s.linkRedirect(e)
+	if e.page == "" {
+		switch {
+		case c.hasOrigin && c.origin != "null":
+			e.page = c.origin
+		case c.referer != "":
+			if o := parseOrigin(c.referer); !o.Opaque {
+				e.page = o.Serialized
+			}
+		case !c.hasOrigin:
+			e.page = c.target.Serialized
+		}
+		if e.page == "" {
+			e.page = "null"
+		}
+	}
+
+	if !c.hasOrigin {
+		return
+	}
+	e.key = pairKey{c.origin, f.Request.URL}
+	ks := s.keys[e.key]
+	if ks == nil {
+		ks = &keyState{}
+		s.keys[e.key] = ks
+	}
+	ks.refs++
+
+	if c.preflight {
+		ks.awaiting = append(ks.awaiting, f.ID)
+		e.awaiting = true
+		api.preflightSeen(f.Request.URL)
+		return
+	}
+	if !c.cross {
+		return
+	}
+	// Pair with the nearest earlier preflight for the same origin and URL
+	// whose ACRM is this method and whose ACRH names are all present.
+	for i := len(ks.awaiting) - 1; i >= 0; i-- {
+		p := s.flows[ks.awaiting[i]]
+		if p == nil {
+			continue
+		}
+		if !s.partners(p, e) {
+			continue
+		}
+		ks.awaiting = append(ks.awaiting[:i], ks.awaiting[i+1:]...)
+		p.awaiting = false
+		p.pair, e.pair = e.flow.ID, p.flow.ID
+		return
+	}
+	if c.wireNeedsPreflight {
+		e.cacheOmit, e.cacheHitOmit = s.cacheLookup(e, false, c.wireUnsafe)
+		e.cacheInc, e.cacheHitInc = s.cacheLookup(e, true, c.wireUnsafe)
+	}
+}
+
+// partners reports whether actual a can be the request preflight p guarded.
+func (s *state) partners(p, a *entry) bool {
+	if p.c.acrm != a.flow.Request.Method {
+		return false
+	}
+	if p.flow.Timings.Start.After(a.flow.Timings.Start) {
+		return false
+	}
+	for _, n := range p.c.acrh {
+		if !a.flow.Request.Header.Has(n) {
+			return false
+		}
+	}
+	// A preflight that failed whatever the credentials mode was never
+	// followed by its actual request: only an imported entry for the
+	// failed request (Chrome lists it with net::ERR_FAILED) pairs with it.
+	if p.flow.Response != nil && !isImportedFailure(&a.flow) {
+		inc := s.preflightResult(p, true)
+		omit := s.preflightResult(p, false)
+		if !inc.ok() && !omit.ok() {
+			return false
+		}
+	}
+	return true
+}
+
+// preflightResult runs the preflight check of p for one credentials mode.
+func (s *state) preflightResult(p *entry, include bool) result {
+	return preflightCheck(p.flow.Response, p.c.origin, include, p.c.acrm, p.c.acrh).result
+}
+
+// linkRedirect finds the redirect hop a new request follows: a captured
+// 3xx whose Location resolves to this URL, from the same chain (same
+// Origin, or Origin turned null by a tainting hop, or none before).
+func (s *state) linkRedirect(e *entry) {
+	list := s.redirects[e.flow.Request.URL]
+	for i := len(list) - 1; i >= 0; i-- {
+		r := s.flows[list[i]]
+		if r == nil || r.flow.Timings.Start.After(e.flow.Timings.Start) {
+			continue
+		}
+		if !(e.c.origin == r.c.origin || e.c.origin == "null" || !r.c.hasOrigin) {
+			continue
+		}
+		e.prev = r.flow.ID
+		if !e.c.preflight {
+			r.next = e.flow.ID
+		}
+		e.first = r.first
+		if e.first == "" {
+			e.first = r.flow.Request.URL
+		}
+		e.page = r.page
+		if !e.c.preflight {
+			// The actual request consumes the hop; a restarted chain's
+			// preflight only shares it.
+			s.redirects[e.flow.Request.URL] = append(list[:i], list[i+1:]...)
+			if len(s.redirects[e.flow.Request.URL]) == 0 {
+				delete(s.redirects, e.flow.Request.URL)
+			}
+			r.redirectTo = ""
+		}
+		return
+	}
+}
+
+// registerRedirect indexes a redirect response by its resolved Location.
+func (s *state) registerRedirect(e *entry) {
+	if e.redirectTo != "" || e.c.preflight || !isRedirect(e.flow.Response) || e.flow.ErrorKind != capture.ErrNone {
+		return
+	}
+	target := resolveLocation(e.flow.Request.URL, e.flow.Response.Header.Get("Location"))
+	if target == "" {
+		return
+	}
+	e.redirectTo = target
+	s.redirects[target] = append(s.redirects[target], e.flow.ID)
+}
+
+// resolveLocation resolves a Location value against the request URL and
+// strips any fragment, as the follow-up request's URL would look.
+func resolveLocation(base, loc string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	l, err := url.Parse(loc)
+	if err != nil {
+		return ""
+	}
+	r := b.ResolveReference(l)
+	r.Fragment = ""
+	r.RawFragment = ""
+	return r.String()
+}
+
+// storeCache updates the preflight cache model from a preflight that got
+// a response: a passing preflight replaces the whole entry for its key.
+func (s *state) storeCache(e *entry) {
+	if e.cached || e.flow.Response == nil || !e.flow.State.Finished() && e.flow.State != capture.StateHeaders {
+		return
+	}
+	ks := s.keys[e.key]
+	if ks == nil {
+		return
+	}
+	omit := preflightCheck(e.flow.Response, e.c.origin, false, e.c.acrm, e.c.acrh)
+	inc := preflightCheck(e.flow.Response, e.c.origin, true, e.c.acrm, e.c.acrh)
+	if !omit.ok() && !inc.ok() {
+		return
+	}
+	e.cached = true
+	secs, _, _ := maxAge(e.flow.Response.Header)
+	if secs <= 0 {
+		return
+	}
+	at := responseTime(&e.flow)
+	ks.cache = cacheEntry{
+		valid:     true,
+		preflight: e.flow.ID,
+		methods:   omit.methods,
+		headers:   omit.headers,
+		include:   inc.ok(),
+		stored:    at,
+		expires:   at.Add(time.Duration(secs) * time.Second),
+		maxAge:    secs,
+	}
+}
+
+// responseTime is when a flow's response arrived, as far as recorded.
+func responseTime(f *capture.Flow) time.Time {
+	switch {
+	case !f.Timings.FirstByte.IsZero():
+		return f.Timings.FirstByte
+	case !f.Timings.End.IsZero():
+		return f.Timings.End
+	}
+	return f.Timings.Start
+}
+
+// cacheLookup reports whether the cache model holds, at the time of a's
+// request, an entry that lets a skip its preflight.
+func (s *state) cacheLookup(a *entry, include bool, unsafe []string) (cacheRef, bool) {
+	ks := s.keys[a.key]
+	if ks == nil || !ks.cache.valid {
+		return cacheRef{}, false
+	}
+	ce := ks.cache
+	ref := cacheRef{valid: true, preflight: ce.preflight, maxAge: ce.maxAge}
+	if a.flow.Timings.Start.After(ce.expires) || a.flow.Timings.Start.Before(ce.stored) {
+		return ref, false
+	}
+	if include && !ce.include {
+		return ref, false
+	}
+	// "*" counts only for a non-credentialed request (and entry).
+	credEntry := include
+	if !methodAllowed(a.flow.Request.Method, ce.methods, credEntry) {
+		return ref, false
+	}
+	if n, _ := firstDisallowedHeader(unsafe, ce.headers, credEntry); n != "" {
+		return ref, false
+	}
+	return ref, true
 }
 
 func (s *state) forget(id capture.FlowID) {
+	e := s.flows[id]
+	if e == nil {
+		return
+	}
 	delete(s.flows, id)
-}
-
-// basicVerdict is a placeholder until the full engine lands.
-func basicVerdict(f *capture.Flow) Verdict {
-	v := Verdict{Flow: f.ID, Kind: KindNotCORS, Role: RoleNotCORS, Credentials: CredUnknown}
-	v.Origin = f.Request.Header.Get("Origin")
-	v.Method = f.Request.Method
-	if v.Origin == "" {
-		return v
+	if e.redirectTo != "" {
+		list := s.redirects[e.redirectTo]
+		for i, x := range list {
+			if x == id {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(s.redirects, e.redirectTo)
+		} else {
+			s.redirects[e.redirectTo] = list
+		}
 	}
-	switch {
-	case f.ErrorKind != capture.ErrNone && f.ErrorKind != capture.ErrBrowser:
-		v.Kind = KindFailed
-	case f.Response == nil:
-		v.Kind = KindPending
-	case f.Response.Header.Has("Access-Control-Allow-Origin"):
-		v.Kind = KindAllowed
-	default:
-		v.Kind = KindBlocked
-		v.Error = "MissingAllowOriginHeader"
+	if e.c.hasOrigin {
+		if ks := s.keys[e.key]; ks != nil {
+			if e.awaiting {
+				for i, x := range ks.awaiting {
+					if x == id {
+						ks.awaiting = append(ks.awaiting[:i], ks.awaiting[i+1:]...)
+						break
+					}
+				}
+			}
+			ks.refs--
+			if ks.refs <= 0 {
+				delete(s.keys, e.key)
+			}
+		}
 	}
-	return v
+	if api := s.apis[e.api]; api != nil {
+		if e.watched {
+			api.unwatch(id)
+		}
+		if e.c.preflight {
+			api.preflightGone(e.flow.Request.URL)
+		}
+		api.refs--
+		if api.refs <= 0 {
+			delete(s.apis, e.api)
+		}
+	}
+	// The partner keeps e.pair: its verdict still names the pair, and its
+	// evaluation copes with a partner that is gone.
 }

@@ -95,7 +95,12 @@ type Verdict struct {
 	// Explanation says in plain words what happened and why.
 	Explanation string
 	// DependsOn, for undecidable verdicts, says what the outcome hinges on.
+	// It is also set on a blocked verdict whose CorsError (not whether it
+	// is blocked) depends on something the wire does not show.
 	DependsOn string
+	// Alternatives lists, when DependsOn is set, each possible outcome and
+	// the condition under which Chromium would reach it.
+	Alternatives []Alternative
 
 	Headers  []HeaderRef
 	Warnings []Warning
@@ -109,6 +114,11 @@ type Verdict struct {
 	// preflight but had none on the wire: the browser's preflight cache
 	// answered.
 	FromPreflightCache bool
+	// CachedFrom is, for FromPreflightCache, the earlier preflight whose
+	// cached result covers this request in corscope's model of Chromium's
+	// preflight cache; 0 when the capture holds none (it happened before
+	// the capture started, or the client is not a browser).
+	CachedFrom capture.FlowID
 
 	// Classification, as far as the wire shows it.
 	Origin         string // the Origin header sent, "" if none
@@ -127,6 +137,16 @@ type Verdict struct {
 	// Fix is what a working server configuration must allow, filled for
 	// blocked flows and for allowed flows with warnings; nil otherwise.
 	Fix *FixSpec
+}
+
+// Alternative is one possible outcome of a verdict that depends on what
+// the wire does not show (the credentials or request mode).
+type Alternative struct {
+	If              string // the condition, e.g. "the page used credentials: 'include'"
+	Kind            Kind
+	Error           string
+	FailedParameter string
+	Console         string
 }
 
 // Label is the short text for a list badge: the CorsError name when

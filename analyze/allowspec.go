@@ -1,0 +1,120 @@
+package analyze
+
+import (
+	"net/url"
+	"strings"
+)
+
+// fixSpec derives what the server must allow for this exchange to pass
+// (design.md "Fixes"): filled for blocked and undecidable verdicts and for
+// allowed ones with warnings. It never asks for "*" with credentials and
+// never for the tainted "null" origin.
+func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
+	switch v.Kind {
+	case KindBlocked, KindUndecidable:
+	case KindAllowed:
+		if len(v.Warnings) == 0 {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if v.Error == codes[codeDisallowedByMode].name {
+		return nil // a page-side change, not a server policy
+	}
+	c := &e.c
+	fs := &FixSpec{APIOrigin: c.target.Serialized}
+	if e.page != "null" {
+		fs.Origin = e.page
+	}
+	if u, err := url.Parse(e.flow.Request.URL); err == nil {
+		fs.Path = u.EscapedPath()
+		if fs.Path == "" {
+			fs.Path = "/"
+		}
+	}
+	if v.Method != "" {
+		fs.Methods = []string{v.Method}
+	}
+	if len(v.UnsafeHeaders) > 0 {
+		fs.Headers = append([]string(nil), v.UnsafeHeaders...)
+	}
+	fs.Credentials = v.Credentials == CredInclude
+	for _, a := range v.Alternatives {
+		if a.If == ifInclude {
+			// Works whichever mode the page uses: an exact origin plus
+			// Access-Control-Allow-Credentials: true passes both.
+			fs.Credentials = true
+		}
+	}
+
+	// The preflight response that governs this exchange, if any.
+	pre := e
+	if !c.preflight {
+		pre = nil
+		if e.pair != 0 {
+			pre = s.flows[e.pair]
+		}
+	}
+	if v.NeedsPreflight {
+		fs.MaxAge = 7200
+		if pre != nil && pre.flow.Response != nil {
+			if secs, _, present := maxAge(pre.flow.Response.Header); present && secs > 0 && secs < 7200 {
+				fs.MaxAge = int(secs)
+			}
+			fs.PreflightUnhandled = preflightUnhandled(pre.flow.Response)
+		}
+		if fs.MaxAge < 600 {
+			fs.MaxAge = 600
+		}
+	}
+	if !c.preflight && e.flow.Response != nil {
+		fs.Expose = unexposedWanted(e.flow.Response.Header, fs.Credentials)
+	}
+	page := parseOrigin(e.page)
+	fs.BothLocal = !page.Opaque && page.isLoopback() && c.target.isLoopback()
+	return fs
+}
+
+// sameVerdict compares two verdicts field by field.
+func sameVerdict(a, b *Verdict) bool {
+	if a.Flow != b.Flow || a.Kind != b.Kind || a.Role != b.Role || a.Error != b.Error ||
+		a.FailedParameter != b.FailedParameter || a.Console != b.Console || a.Firefox != b.Firefox ||
+		a.Explanation != b.Explanation || a.DependsOn != b.DependsOn || a.Pair != b.Pair ||
+		a.NeverSent != b.NeverSent || a.FromPreflightCache != b.FromPreflightCache || a.CachedFrom != b.CachedFrom ||
+		a.Origin != b.Origin || a.CrossOrigin != b.CrossOrigin || a.SameSite != b.SameSite || a.Mode != b.Mode ||
+		a.Credentials != b.Credentials || a.NeedsPreflight != b.NeedsPreflight || a.Method != b.Method {
+		return false
+	}
+	if len(a.Headers) != len(b.Headers) || len(a.Warnings) != len(b.Warnings) ||
+		len(a.Alternatives) != len(b.Alternatives) || strings.Join(a.UnsafeHeaders, ",") != strings.Join(b.UnsafeHeaders, ",") {
+		return false
+	}
+	for i := range a.Headers {
+		if a.Headers[i] != b.Headers[i] {
+			return false
+		}
+	}
+	for i := range a.Warnings {
+		if a.Warnings[i] != b.Warnings[i] {
+			return false
+		}
+	}
+	for i := range a.Alternatives {
+		if a.Alternatives[i] != b.Alternatives[i] {
+			return false
+		}
+	}
+	return sameFix(a.Fix, b.Fix)
+}
+
+func sameFix(a, b *FixSpec) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Origin == b.Origin && a.Credentials == b.Credentials && a.MaxAge == b.MaxAge && a.Path == b.Path &&
+		a.PreflightUnhandled == b.PreflightUnhandled && a.BothLocal == b.BothLocal && a.APIOrigin == b.APIOrigin &&
+		strings.Join(a.Methods, ",") == strings.Join(b.Methods, ",") &&
+		strings.Join(a.Headers, ",") == strings.Join(b.Headers, ",") &&
+		strings.Join(a.Expose, ",") == strings.Join(b.Expose, ",")
+}

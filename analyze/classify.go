@@ -1,0 +1,140 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/corscope/corscope/capture"
+)
+
+// class is what the request alone says about a flow (reference/cors.md §3,
+// §4 step 1, §7). It is computed once, when the flow is first seen.
+type class struct {
+	origin    string // the Origin header as sent (trimmed), "" if none
+	hasOrigin bool
+	reqOrigin origin // parsed Origin header
+	target    origin // origin of the request URL
+	// cross is Chromium's CORS flag as the wire shows it: an Origin was
+	// sent and differs from the URL's origin (a tainted "null" always does).
+	cross    bool
+	sameSite bool
+
+	preflight bool     // OPTIONS with Origin and Access-Control-Request-Method
+	acrm      string   // Access-Control-Request-Method
+	acrh      []string // Access-Control-Request-Headers, lower-cased, sorted
+
+	mode      string // effective mode: cors, no-cors, navigate, same-origin, websocket; "" unknown
+	modeKnown bool   // mode came from Sec-Fetch-Mode
+	dest      string // Sec-Fetch-Dest
+	kind      consoleKind
+
+	cookie    bool   // a Cookie header was sent
+	authz     bool   // an Authorization header was sent
+	authzBrow bool   // its scheme is one the browser's HTTP-auth cache adds
+	referer   string // Referer, for the page origin of tainted chains
+
+	// wireUnsafe are the CORS-unsafe names computed from the wire headers
+	// (used when no preflight is paired); chromiumOnly reports a header
+	// only Chromium safelists. wireNeedsPreflight combines them with the
+	// method.
+	wireUnsafe         []string
+	chromiumOnly       bool
+	wireNeedsPreflight bool
+
+	revalidation bool // If-None-Match / If-Modified-Since: a browser cache revalidation
+}
+
+// classify reads the request of f.
+func classify(f *capture.Flow) class {
+	var c class
+	h := f.Request.Header
+	if o, ok := h.Joined("Origin"); ok {
+		c.origin, c.hasOrigin = o, true
+		c.reqOrigin = parseOrigin(o)
+	}
+	c.target = parseOrigin(f.Request.URL)
+	if c.hasOrigin {
+		c.cross = c.origin == "null" || c.reqOrigin.Opaque || c.reqOrigin.Serialized != c.target.Serialized
+	}
+	site := strings.ToLower(h.Get("Sec-Fetch-Site"))
+	switch {
+	case site == "same-origin" || site == "same-site":
+		c.sameSite = true
+	case site == "cross-site":
+		c.sameSite = false
+	case c.hasOrigin:
+		c.sameSite = sameSite(c.reqOrigin, c.target)
+	default:
+		c.sameSite = true // no Origin: same-origin or a navigation; nothing to compare
+	}
+	c.cookie = h.Has("Cookie")
+	if a := h.Get("Authorization"); a != "" || h.Has("Authorization") {
+		c.authz = true
+		c.authzBrow = authzByBrowser(a)
+	}
+	c.referer = h.Get("Referer")
+	c.revalidation = h.Has("If-None-Match") || h.Has("If-Modified-Since")
+	c.dest = strings.ToLower(h.Get("Sec-Fetch-Dest"))
+	c.kind = kindFor(f.ResourceType, c.dest)
+
+	if strings.EqualFold(f.Request.Method, "OPTIONS") && c.hasOrigin && h.Has(hACRM) {
+		c.preflight = true
+		c.acrm, _ = h.Joined(hACRM)
+		v, _ := h.Joined(hACRH)
+		c.acrh = parseRequestHeaderList(v)
+		c.mode, c.modeKnown = "cors", true
+		return c
+	}
+
+	c.wireUnsafe, c.chromiumOnly = unsafeRequestHeaders(h, c.authzBrow)
+	c.wireNeedsPreflight = !isSafelistedMethod(f.Request.Method) || len(c.wireUnsafe) > 0
+
+	if m := h.Get("Sec-Fetch-Mode"); m != "" {
+		c.mode, c.modeKnown = strings.ToLower(m), true
+		return c
+	}
+	switch {
+	case f.Upgraded || strings.EqualFold(h.Get("Upgrade"), "websocket"):
+		c.mode = "websocket"
+	case strings.EqualFold(f.ResourceType, "document") || strings.EqualFold(f.ResourceType, "websocket"):
+		c.mode = "navigate"
+		if strings.EqualFold(f.ResourceType, "websocket") {
+			c.mode = "websocket"
+		}
+	case !c.hasOrigin:
+		// Same-origin GETs, no-cors GETs and navigations carry no Origin.
+	case strings.EqualFold(f.Request.Method, "GET") || strings.EqualFold(f.Request.Method, "HEAD"):
+		// Chromium sends Origin on a GET/HEAD only for CORS requests.
+		c.mode = "cors"
+	case c.wireNeedsPreflight:
+		// no-cors and navigations cannot use such methods or headers.
+		c.mode = "cors"
+	case strings.EqualFold(f.ResourceType, "xhr") || strings.EqualFold(f.ResourceType, "fetch"):
+		c.mode = "cors"
+	}
+	return c
+}
+
+// corsChecked reports whether the browser CORS-checks this request's
+// responses, or might (mode unknown).
+func (c *class) corsChecked() bool {
+	return c.hasOrigin && c.cross && (c.mode == "cors" || c.mode == "")
+}
+
+// notCORSReason says why a flow is not CORS-checked, in plain words.
+func (c *class) notCORSReason(f *capture.Flow) string {
+	switch {
+	case c.mode == "websocket":
+		return "A WebSocket connection: browsers do no CORS check on it (the server should check the Origin header itself)."
+	case c.mode == "navigate" || c.mode == "nested-navigate":
+		return "A navigation (page load or form submission): CORS does not apply to navigations."
+	case !c.hasOrigin:
+		return "No Origin header: a same-origin request, a navigation or a no-cors load (an <img> or <script> without crossorigin), none of which the browser CORS-checks."
+	case !c.cross:
+		return "Same origin: the page and " + c.target.Serialized + " share scheme, host and port, so the browser does no CORS check."
+	case c.mode == "no-cors":
+		return "Mode no-cors: the browser does no CORS check and hands the page an opaque response (status 0, no headers, no body)."
+	case c.mode == "same-origin":
+		return "Mode same-origin: the request must stay on the page's origin; it is not CORS-checked."
+	}
+	return "The browser does no CORS check on this request (mode " + c.mode + ")."
+}

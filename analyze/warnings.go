@@ -1,0 +1,456 @@
+package analyze
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/corscope/corscope/capture"
+)
+
+// Warning codes (stable identifiers; reference/cors.md §6 numbers in
+// brackets).
+const (
+	WarnReflectedOrigin         = "reflected-origin-with-credentials" // [1]
+	WarnNullOrigin              = "null-origin-allowed"               // [2]
+	WarnInsecureOrigin          = "insecure-origin-trusted"           // [5]
+	WarnMissingVary             = "missing-vary-origin"               // [6]
+	WarnWildcardLocal           = "wildcard-on-local-service"         // [7], [16]
+	WarnReflectedHeaders        = "reflected-request-headers"         // [8]
+	WarnReflectedMethods        = "permissive-allow-methods"          // [8]
+	WarnAuthorizationByWildcard = "authorization-covered-by-wildcard" // [9]
+	WarnCredentialsWithWildcard = "credentials-with-wildcard"         // [10]
+	WarnSimpleCSRF              = "simple-request-csrf"               // [11]
+	WarnExecutedDespiteBlock    = "executed-despite-block"            // [11], [12]
+	WarnSensitiveExposed        = "sensitive-header-exposed"          // [13]
+	WarnLargeMaxAge             = "large-max-age"                     // [14]
+	WarnDuplicateAllowOrigin    = "duplicate-allow-origin"            // [15]
+	WarnPreflightNotCached      = "preflight-not-cached"
+	WarnUnexposedHeaders        = "unexposed-response-headers"
+	WarnFirefoxPreflights       = "firefox-would-preflight"
+	WarnLocalNetworkAccess      = "local-network-access"
+)
+
+// watchCap bounds how many earlier flows of one API are re-evaluated when
+// a cross-flow observation (reflection, varying ACAO) first becomes true.
+const watchCap = 256
+
+// apiState is what the analyzer observed across flows to one API origin.
+type apiState struct {
+	refs int
+
+	echoed       [2]string // distinct Origins echoed in ACAO with ACAC true
+	nEchoed      int
+	reflects     bool
+	acaoFirst    string // first specific ACAO value seen
+	varies       bool   // two different specific ACAO values seen
+	acrhEchoed   [2]string
+	nAcrh        int
+	acahReflects bool
+	acrmEchoed   [2]string
+	nAcrm        int
+	acamReflects bool
+
+	watch     []capture.FlowID
+	endpoints map[string]int // URL without query -> preflights seen
+}
+
+func endpointOf(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+func (a *apiState) preflightSeen(u string) {
+	if a.endpoints == nil {
+		a.endpoints = make(map[string]int)
+	}
+	a.endpoints[endpointOf(u)]++
+}
+
+func (a *apiState) preflightGone(u string) {
+	k := endpointOf(u)
+	if n := a.endpoints[k]; n <= 1 {
+		delete(a.endpoints, k)
+	} else {
+		a.endpoints[k] = n - 1
+	}
+}
+
+func (a *apiState) unwatch(id capture.FlowID) {
+	for i, x := range a.watch {
+		if x == id {
+			a.watch = append(a.watch[:i], a.watch[i+1:]...)
+			return
+		}
+	}
+}
+
+// record adds v to a two-slot set and reports whether it now holds two.
+func record(set *[2]string, n *int, v string) bool {
+	for i := 0; i < *n; i++ {
+		if set[i] == v {
+			return *n >= 2
+		}
+	}
+	if *n < 2 {
+		set[*n] = v
+		*n++
+	}
+	return *n >= 2
+}
+
+// observe feeds a flow's response into its API's cross-flow observations,
+// once. When an observation becomes true for the first time it returns the
+// flows watched so far, whose warnings may change.
+func (s *state) observe(e *entry) []capture.FlowID {
+	f := &e.flow
+	if e.observed || f.Response == nil || !e.c.hasOrigin || !e.c.cross || isNetworkFailure(f) {
+		return nil
+	}
+	e.observed = true
+	api := s.apis[e.api]
+	if api == nil {
+		return nil
+	}
+	h := f.Response.Header
+	acao, has := h.Joined(hACAO)
+	acac, _ := h.Joined(hACAC)
+	flipped := false
+	interesting := false
+
+	if has && acao != "*" && acao != "" {
+		if acao == e.c.origin && acac == "true" {
+			interesting = interesting || !api.reflects
+			if !api.reflects && (acao == "null" || record(&api.echoed, &api.nEchoed, acao)) {
+				api.reflects, flipped = true, true
+			}
+		}
+		if !e.c.preflight {
+			interesting = interesting || !api.varies
+			if api.acaoFirst == "" {
+				api.acaoFirst = acao
+			} else if acao != api.acaoFirst && !api.varies {
+				api.varies, flipped = true, true
+			}
+		}
+	}
+	if e.c.preflight {
+		if len(e.c.acrh) > 0 {
+			acah, _ := h.Joined(hACAH)
+			if list, _, ok := parseAllowList(acah, true); ok && sameSet(list, e.c.acrh) {
+				interesting = interesting || !api.acahReflects
+				if !api.acahReflects && record(&api.acrhEchoed, &api.nAcrh, strings.Join(e.c.acrh, ",")) {
+					api.acahReflects, flipped = true, true
+				}
+			}
+		}
+		if acam, ok := h.Joined(hACAM); ok && acam == e.c.acrm && !isSafelistedMethod(acam) {
+			interesting = interesting || !api.acamReflects
+			if !api.acamReflects && record(&api.acrmEchoed, &api.nAcrm, acam) {
+				api.acamReflects, flipped = true, true
+			}
+		}
+	}
+	if flipped {
+		w := api.watch
+		api.watch = nil
+		for _, id := range w {
+			if x := s.flows[id]; x != nil {
+				x.watched = false
+			}
+		}
+		if !(api.reflects && api.varies && api.acahReflects && api.acamReflects) && interesting {
+			s.watchFlow(api, e)
+		}
+		return w
+	}
+	if interesting {
+		s.watchFlow(api, e)
+	}
+	return nil
+}
+
+func (s *state) watchFlow(api *apiState, e *entry) {
+	if e.watched {
+		return
+	}
+	if len(api.watch) >= watchCap {
+		if old := s.flows[api.watch[0]]; old != nil {
+			old.watched = false
+		}
+		api.watch = append(api.watch[:0], api.watch[1:]...)
+	}
+	api.watch = append(api.watch, e.flow.ID)
+	e.watched = true
+}
+
+// sameSet compares two lists of lower-case names as sets.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsString(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// warnings lists the §6 findings for a flow with a verdict.
+func (s *state) warnings(e *entry, v *Verdict) []Warning {
+	f := &e.flow
+	c := &e.c
+	resp := f.Response
+	var ws []Warning
+	add := func(code, header, msg string) {
+		ws = append(ws, Warning{Code: code, Message: msg, Header: header})
+	}
+	api := s.apis[e.api]
+	if api == nil {
+		api = &apiState{}
+	}
+	if resp == nil || isImportedFailure(f) {
+		return nil
+	}
+	h := resp.Header
+	acao, hasACAO := h.Joined(hACAO)
+	acac, _ := h.Joined(hACAC)
+	credsAllowed := acac == "true"
+
+	if h.Count(hACAO) > 1 {
+		add(WarnDuplicateAllowOrigin, hACAO, "Access-Control-Allow-Origin came in "+strconv.Itoa(h.Count(hACAO))+
+			" lines: two layers (e.g. the application and a proxy or CDN) both add CORS headers. Chrome joins them and rejects the result; configure CORS in one place only.")
+	}
+	if hasACAO && acao == "*" && credsAllowed {
+		add(WarnCredentialsWithWildcard, hACAC, "Access-Control-Allow-Credentials: true together with Access-Control-Allow-Origin: * never works for credentialed requests. Don't \"fix\" it by echoing every Origin: answer with origins from an allow-list.")
+	}
+	if hasACAO && acao == "null" {
+		msg := "Access-Control-Allow-Origin: null is granted. Any site can get a 'null' origin (a sandboxed iframe, a data: document, a cross-origin redirect), so this is as open as '*'"
+		if credsAllowed {
+			msg += " — and with Access-Control-Allow-Credentials: true it hands logged-in users' data to every site."
+		} else {
+			msg += "."
+		}
+		add(WarnNullOrigin, hACAO, msg)
+	}
+	if hasACAO && acao == c.origin && credsAllowed && api.reflects {
+		n := api.nEchoed
+		msg := "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true"
+		if n >= 2 {
+			msg += " (seen for " + strconv.Itoa(n) + " different origins)"
+		}
+		msg += ": any website the user visits can make credentialed requests here and read the answers. Check the Origin against an allow-list."
+		add(WarnReflectedOrigin, hACAO, msg)
+	}
+	if hasACAO && acao == c.origin && c.target.Scheme == "https" {
+		if o := parseOrigin(acao); !o.Opaque && o.Scheme == "http" && !o.isLoopback() {
+			add(WarnInsecureOrigin, hACAO, "The https API trusts the plain-http origin "+acao+": anyone on the network path can inject script into that origin and read the API's answers"+credsSuffix(credsAllowed)+". Allow only https origins.")
+		}
+	}
+	if !c.preflight && hasACAO && acao != "*" && api.varies && cacheable(f) && !varyHasOrigin(h) {
+		add(WarnMissingVary, "Vary", "Access-Control-Allow-Origin changes with the request's Origin, but the response has no Vary: Origin. The browser cache or a CDN can serve one origin's answer to another, causing \"works only on first load\" CORS errors. Add Vary: Origin.")
+	}
+	page := parseOrigin(e.page)
+	if c.target.isLocalNetwork() && !page.Opaque && !page.isLocalNetwork() {
+		add(WarnLocalNetworkAccess, "", "A public page ("+e.page+") calls a local-network address. Chrome asks the user's permission for that (Local Network Access), a check that does not happen through corscope's proxy: without the proxy this request may be blocked with LocalNetworkAccessPermissionDenied.")
+	}
+	if hasACAO && acao == "*" && c.target.isLocalNetwork() && page.hostName() != c.target.hostName() {
+		add(WarnWildcardLocal, hACAO, "A local service answers Access-Control-Allow-Origin: *: any website the user visits can read it through their browser (and reach it by DNS rebinding). Allow only the origins that need it and check the Host header.")
+	}
+
+	if c.preflight && v.Kind == KindAllowed || c.preflight && v.Kind == KindUndecidable {
+		s.preflightWarnings(e, v, api, add)
+	}
+	if !c.preflight {
+		if v.Pair != 0 {
+			if p := s.flows[v.Pair]; p != nil && p.flow.Response != nil && v.Credentials != CredInclude {
+				if o := preflightCheck(p.flow.Response, p.c.origin, false, p.c.acrm, p.c.acrh); o.ok() && o.authzByWildcard {
+					add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
+				}
+			}
+		}
+		if v.Kind == KindBlocked && v.Role != RoleNotCORS && !strings.EqualFold(f.Request.Method, "GET") && !strings.EqualFold(f.Request.Method, "HEAD") {
+			add(WarnExecutedDespiteBlock, "", "The server received and processed this "+f.Request.Method+" before the browser hid the response: CORS blocks reading, not sending. Any side effect (a saved record, a sent email) already happened.")
+		}
+		if v.Role == RoleSimple && strings.EqualFold(f.Request.Method, "POST") && !c.sameSite && c.cookie {
+			add(WarnSimpleCSRF, "", "A cross-site POST with cookies that needs no preflight: any site can send it, and the server acts before the browser decides anything. CORS is not CSRF protection; check a CSRF token or SameSite cookies.")
+		}
+		if c.chromiumOnly && !v.NeedsPreflight {
+			add(WarnFirefoxPreflights, "", "This request carries a header only Chromium treats as safelisted (DPR, Width, Viewport-Width, Device-Memory, RTT, Downlink, ECT, Save-Data, Intervention): Chrome sends it without a preflight, Firefox and Safari preflight it.")
+		}
+		if v.Kind == KindAllowed || v.Kind == KindUndecidable {
+			if names := unexposedWanted(h, v.Credentials == CredInclude); len(names) > 0 {
+				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": response.headers.get() returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
+			}
+		}
+		if aceh, ok := h.Joined(hACEH); ok {
+			list, _, _ := parseAllowList(aceh, true)
+			if bad := sensitiveNames(list); len(bad) > 0 {
+				add(WarnSensitiveExposed, hACEH, "Access-Control-Expose-Headers exposes "+strings.Join(bad, ", ")+" to every allowed origin; tokens and session data in response headers become readable by those sites.")
+			} else if containsString(list, "*") && v.Credentials != CredInclude && c.authz {
+				add(WarnSensitiveExposed, hACEH, "Access-Control-Expose-Headers: * on an authenticated response exposes every response header to every allowed origin.")
+			}
+		}
+	}
+	return ws
+}
+
+const authzWildcardText = "Authorization is allowed only by Access-Control-Allow-Headers: *. Chrome and Firefox accept that today through a deprecated behaviour (DevTools shows an AuthorizationCoveredByWildcard issue); the spec says '*' does not cover Authorization. List authorization explicitly."
+
+func (s *state) preflightWarnings(e *entry, v *Verdict, api *apiState, add func(code, header, msg string)) {
+	f := &e.flow
+	c := &e.c
+	h := f.Response.Header
+	if v.Credentials != CredInclude {
+		if o := preflightCheck(f.Response, c.origin, false, c.acrm, c.acrh); o.ok() && o.authzByWildcard {
+			add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
+		}
+	}
+	if api.acahReflects {
+		acah, _ := h.Joined(hACAH)
+		if list, _, ok := parseAllowList(acah, true); ok && len(c.acrh) > 0 && sameSet(list, c.acrh) {
+			add(WarnReflectedHeaders, hACAH, "Access-Control-Allow-Headers echoes whatever Access-Control-Request-Headers asks for: every header any page wants is allowed. List the headers your API actually accepts.")
+		}
+	}
+	acam, _ := h.Joined(hACAM)
+	methods, _, _ := parseAllowList(acam, false)
+	switch {
+	case api.acamReflects && acam == c.acrm:
+		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods echoes whatever Access-Control-Request-Method asks for. List the methods your API actually accepts.")
+	case containsFold(methods, "TRACE") || containsFold(methods, "CONNECT") || containsFold(methods, "TRACK") || len(methods) >= 8:
+		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods lists every method ("+acam+"). List only the methods your API actually accepts.")
+	}
+	secs, raw, present := maxAge(h)
+	if present && secs >= 7200 && raw != "7200" {
+		if n, err := strconv.ParseInt(raw, 10, 64); err == nil && n > 7200 {
+			add(WarnLargeMaxAge, hACMA, "Access-Control-Max-Age: "+raw+" — Chrome caps it at 7200 s (Firefox at 86400 s). A long preflight cache keeps honouring a policy after you tighten it; 600–7200 s is plenty.")
+		}
+	}
+	if n := api.endpoints[endpointOf(f.Request.URL)]; n >= 3 && secs <= 10 {
+		msg := "This endpoint was preflighted " + strconv.Itoa(n) + " times"
+		if !present {
+			msg += " and the preflight response has no Access-Control-Max-Age, so Chrome caches it for only 5 s"
+		} else if secs <= 0 {
+			msg += " and Access-Control-Max-Age: " + raw + " turns the preflight cache off"
+		} else {
+			msg += " and Access-Control-Max-Age is only " + raw + " s"
+		}
+		msg += ". Send Access-Control-Max-Age: 7200 to save a round trip per request."
+		if strings.ContainsAny(f.Request.URL, "?") {
+			msg += " Chrome caches per exact URL: a query string that changes on every call (a cache-buster) defeats the cache."
+		}
+		add(WarnPreflightNotCached, hACMA, msg)
+	}
+}
+
+func credsSuffix(creds bool) string {
+	if creds {
+		return ", including logged-in users' data"
+	}
+	return ""
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// cacheable reports a response an HTTP cache may store and reuse.
+func cacheable(f *capture.Flow) bool {
+	m := f.Request.Method
+	if !strings.EqualFold(m, "GET") && !strings.EqualFold(m, "HEAD") {
+		return false
+	}
+	cc, _ := f.Response.Header.Joined("Cache-Control")
+	return !strings.Contains(strings.ToLower(cc), "no-store")
+}
+
+func varyHasOrigin(h capture.Headers) bool {
+	v, ok := h.Joined("Vary")
+	if !ok {
+		return false
+	}
+	for _, p := range strings.Split(v, ",") {
+		p = trimListSpace(p)
+		if p == "*" || strings.EqualFold(p, "origin") {
+			return true
+		}
+	}
+	return false
+}
+
+// safelistedResponseHeaders can always be read by script.
+var safelistedResponseHeaders = map[string]bool{
+	"cache-control": true, "content-language": true, "content-length": true, "content-type": true,
+	"expires": true, "last-modified": true, "pragma": true,
+}
+
+// wantedHeaders are standard response headers scripts commonly read.
+var wantedHeaders = map[string]bool{
+	"location": true, "etag": true, "link": true, "content-disposition": true, "content-range": true,
+	"retry-after": true, "ratelimit-limit": true, "ratelimit-remaining": true, "ratelimit-reset": true,
+	"ratelimit": true, "ratelimit-policy": true,
+}
+
+// infraPrefixes are X- headers added by servers, proxies and CDNs that
+// scripts rarely read.
+var infraPrefixes = []string{
+	"x-powered-by", "x-frame-options", "x-content-type-options", "x-xss-protection", "x-cache",
+	"x-served-by", "x-timer", "x-amz", "x-goog", "x-guploader", "x-cloud-trace", "x-envoy",
+	"x-runtime", "x-backend", "x-dns-prefetch-control", "x-download-options",
+	"x-permitted-cross-domain-policies", "x-ua-compatible", "x-robots-tag", "x-aspnet",
+	"x-vercel", "x-nf-", "x-fastly", "x-akamai", "x-cdn", "x-proxy", "x-varnish",
+	"x-content-security-policy", "x-webkit-csp", "x-request-start", "x-served", "x-turbo",
+	"x-server", "x-azure", "x-ms-", "x-edge", "x-firefox", "x-github-backend", "x-hw",
+	"x-litespeed", "x-iinfo", "x-sucuri", "x-cf",
+}
+
+// unexposedWanted lists response headers a script likely wants that are
+// neither safelisted nor exposed, lower-cased and sorted.
+func unexposedWanted(h capture.Headers, include bool) []string {
+	aceh, _ := h.Joined(hACEH)
+	exposed, _, _ := parseAllowList(aceh, true)
+	if !include && containsString(exposed, "*") {
+		return nil
+	}
+	var out []string
+	for _, kv := range h {
+		n := lowerASCII(kv.Name)
+		if safelistedResponseHeaders[n] || containsString(exposed, n) || containsString(out, n) {
+			continue
+		}
+		if wantedHeaders[n] || strings.HasPrefix(n, "x-") && !hasAnyPrefix(n, infraPrefixes) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveNames picks exposed header names that carry secrets.
+func sensitiveNames(list []string) []string {
+	var out []string
+	for _, n := range list {
+		switch {
+		case n == "authorization", n == "set-cookie", n == "cookie", n == "proxy-authorization",
+			strings.Contains(n, "token"), strings.Contains(n, "secret"), strings.Contains(n, "session"),
+			strings.Contains(n, "password"), strings.Contains(n, "api-key"), strings.Contains(n, "apikey"):
+			out = append(out, n)
+		}
+	}
+	return out
+}
