@@ -95,9 +95,6 @@ func (r *ProbeResult) WriteText(w io.Writer, framework string) error {
 	for _, d := range r.Dropped {
 		fmt.Fprintf(&b, "  not sent: %s\n", d)
 	}
-	if len(r.Flows) > 0 && r.Flows[0].ResourceType != "preflight" && r.NeedsPreflight {
-		b.WriteString("  (no preflight: the request never left the page's origin)\n")
-	}
 	b.WriteString("\n")
 	for i, f := range r.Flows {
 		status := "no response"
@@ -186,9 +183,11 @@ func writeHeaderFix(b *strings.Builder, spec FixSpec) {
 	}
 	h := corsHeaderSet(p)
 	b.WriteString("\nFix: the server must send\n")
-	b.WriteString("  on the OPTIONS preflight (status 204):\n")
-	for _, kv := range append(h.always, h.preflight...) {
-		fmt.Fprintf(b, "    %s: %s\n", kv[0], kv[1])
+	if needsPreflightAnswer(p) {
+		b.WriteString("  on the OPTIONS preflight (status 204):\n")
+		for _, kv := range append(h.always, h.preflight...) {
+			fmt.Fprintf(b, "    %s: %s\n", kv[0], kv[1])
+		}
 	}
 	b.WriteString("  on every response:\n")
 	for _, kv := range h.always {
@@ -199,7 +198,7 @@ func writeHeaderFix(b *strings.Builder, spec FixSpec) {
 	}
 	b.WriteString("    Vary: Origin\n")
 	if p.unhandled {
-		fmt.Fprintf(b, "  %s answer OPTIONS in the CORS layer before auth and routing.\n", unhandledNote)
+		b.WriteString("  The OPTIONS preflight was answered by auth or routing (401/403/404/405 without\n  CORS headers): answer it in a CORS layer that runs before them.\n")
 	}
 	keys := make([]string, 0, len(fixRenderers))
 	for _, rr := range fixRenderers {
@@ -208,6 +207,21 @@ func writeHeaderFix(b *strings.Builder, spec FixSpec) {
 		}
 	}
 	fmt.Fprintf(b, "Snippets: %s\n  (add --framework NAME for one, --json for all)\n", strings.Join(keys, ", "))
+}
+
+// needsPreflightAnswer reports whether the allowed request is one the
+// browser preflights (a method other than GET/HEAD/POST, or request
+// headers to allow), so the OPTIONS answer is worth printing.
+func needsPreflightAnswer(p fixParams) bool {
+	if p.unhandled || len(p.headers) > 0 {
+		return true
+	}
+	for _, m := range p.methods {
+		if m != "GET" && m != "HEAD" && m != "POST" {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *ProbeResult) flowIndex(id capture.FlowID) int {
