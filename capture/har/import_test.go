@@ -399,3 +399,54 @@ func TestReadFileNamesTheFile(t *testing.T) {
 		t.Fatalf("error %v: want the path and the byte offset", err)
 	}
 }
+
+// An error far into a large file still gets its line, column and excerpt
+// from the kept tail of the input.
+func TestImportErrorDeepInALargeFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{\"log\": {\"entries\": [\n")
+	for i := 0; i < 3000; i++ {
+		b.WriteString(minimalEntry)
+		b.WriteString(",\n")
+	}
+	at := b.Len()
+	b.WriteString("{\"request\": nope}]}}")
+	_, err := Read(strings.NewReader(b.String()))
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		t.Fatal(err)
+	}
+	if se.Offset != int64(at+13) || se.Line != 3002 || se.Column != 14 || !strings.Contains(se.Near, "nope") || se.Path != "log.entries[3000]" {
+		t.Errorf("%v: offset %d line %d column %d, want %d, 3002, 14", err, se.Offset, se.Line, se.Column, at+13)
+	}
+}
+
+func TestParseHeadersShapes(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want capture.Headers
+	}{
+		{"objects", `[{"name":"A","value":"1"},{"value":"2","name":"B"}]`, hdrs("A", "1", "B", "2")},
+		{"escapes and a comment member", ` [ {"name":"X-Q","value":"say \"hi\"\u00e9","comment":"c"} ] `, hdrs("X-Q", `say "hi"é`)},
+		{"a number value", `[{"name":"Content-Length","value":42}]`, hdrs("Content-Length", "42")},
+		{"a null value", `[{"name":"X","value":null}]`, hdrs("X", "")},
+		{"pairs", `[["A","1"],["B"]]`, hdrs("A", "1", "B", "")},
+		{"an object", `{"A":"1"}`, hdrs("A", "1")},
+		{"nameless entries dropped", `[{"value":"x"},{"name":"","value":"y"},{"name":"Z","value":"z"}]`, hdrs("Z", "z")},
+		{"invalid UTF-8", "[{\"name\":\"A\",\"value\":\"\xff\"}]", hdrs("A", "\uFFFD")},
+		{"null", `null`, nil},
+	}
+	for _, tc := range tests {
+		got := parseHeaders([]byte(tc.raw), interner{})
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	}
+}

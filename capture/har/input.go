@@ -192,37 +192,21 @@ type tracker struct {
 	r        io.Reader
 	total    int64 // bytes read so far
 	newlines int64 // '\n' in those bytes
-	tail     []byte
-	pos      int // next write position in tail (a ring)
-	full     bool
+	// tail grows to tailSize, then is a ring whose oldest byte is at pos.
+	tail []byte
+	pos  int
 }
 
 const tailSize = 256 << 10
 
-func newTracker(r io.Reader) *tracker {
-	return &tracker{r: r, tail: make([]byte, tailSize)}
-}
+func newTracker(r io.Reader) *tracker { return &tracker{r: r} }
 
 func (t *tracker) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
-		b := p[:n]
 		t.total += int64(n)
-		t.newlines += int64(bytes.Count(b, []byte{'\n'}))
-		if len(b) >= len(t.tail) {
-			copy(t.tail, b[len(b)-len(t.tail):])
-			t.pos, t.full = 0, true
-		} else {
-			c := copy(t.tail[t.pos:], b)
-			if c < len(b) {
-				copy(t.tail, b[c:])
-				t.full = true
-			}
-			t.pos = (t.pos + len(b)) % len(t.tail)
-			if t.pos == 0 && len(b) > 0 {
-				t.full = true
-			}
-		}
+		t.newlines += int64(bytes.Count(p[:n], []byte{'\n'}))
+		t.keep(p[:n])
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		err = &inputError{err}
@@ -230,15 +214,34 @@ func (t *tracker) Read(p []byte) (int, error) {
 	return n, err
 }
 
+func (t *tracker) keep(b []byte) {
+	if len(b) >= tailSize {
+		t.tail = append(t.tail[:0], b[len(b)-tailSize:]...)
+		t.pos = 0
+		return
+	}
+	if room := tailSize - len(t.tail); room > 0 {
+		if len(b) <= room {
+			t.tail = append(t.tail, b...)
+			return
+		}
+		t.tail = append(t.tail, b[:room]...)
+		b = b[room:]
+	}
+	c := copy(t.tail[t.pos:], b)
+	copy(t.tail, b[c:])
+	t.pos = (t.pos + len(b)) % tailSize
+}
+
 // window returns the kept bytes in order and the offset of the first.
 func (t *tracker) window() ([]byte, int64) {
-	if !t.full {
-		return t.tail[:t.pos], t.total - int64(t.pos)
+	if len(t.tail) < tailSize || t.pos == 0 {
+		return t.tail, t.total - int64(len(t.tail))
 	}
-	out := make([]byte, 0, len(t.tail))
+	out := make([]byte, 0, tailSize)
 	out = append(out, t.tail[t.pos:]...)
 	out = append(out, t.tail[:t.pos]...)
-	return out, t.total - int64(len(out))
+	return out, t.total - tailSize
 }
 
 func (t *tracker) locate(e *SyntaxError) {

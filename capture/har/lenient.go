@@ -175,12 +175,12 @@ type inEntry struct {
 }
 
 type inRequest struct {
-	Method      lenientString  `json:"method"`
-	URL         lenientString  `json:"url"`
-	HTTPVersion lenientString  `json:"httpVersion"`
-	Headers     lenientHeaders `json:"headers"`
-	PostData    *inPostData    `json:"postData"`
-	BodySize    lenientNumber  `json:"bodySize"`
+	Method      lenientString   `json:"method"`
+	URL         lenientString   `json:"url"`
+	HTTPVersion lenientString   `json:"httpVersion"`
+	Headers     json.RawMessage `json:"headers"`
+	PostData    *inPostData     `json:"postData"`
+	BodySize    lenientNumber   `json:"bodySize"`
 }
 
 type inPostData struct {
@@ -196,13 +196,13 @@ type inPostData struct {
 }
 
 type inResponse struct {
-	Status      lenientNumber  `json:"status"`
-	StatusText  lenientString  `json:"statusText"`
-	HTTPVersion lenientString  `json:"httpVersion"`
-	Headers     lenientHeaders `json:"headers"`
-	Content     inContent      `json:"content"`
-	BodySize    lenientNumber  `json:"bodySize"`
-	Error       lenientString  `json:"_error"`
+	Status      lenientNumber   `json:"status"`
+	StatusText  lenientString   `json:"statusText"`
+	HTTPVersion lenientString   `json:"httpVersion"`
+	Headers     json.RawMessage `json:"headers"`
+	Content     inContent       `json:"content"`
+	BodySize    lenientNumber   `json:"bodySize"`
+	Error       lenientString   `json:"_error"`
 }
 
 type inContent struct {

@@ -127,6 +127,7 @@ func (w *walker) entries(attach attachments) ([]capture.Flow, []time.Time, error
 		return nil, nil, err
 	}
 	var prev time.Time
+	in := interner{}
 	for i := 0; w.dec.More(); i++ {
 		path := "log.entries[" + strconv.Itoa(i) + "]"
 		at := w.dec.InputOffset()
@@ -140,7 +141,7 @@ func (w *walker) entries(attach attachments) ([]capture.Flow, []time.Time, error
 			start = prev
 		}
 		prev = start
-		flows = append(flows, e.toFlow(start, attach))
+		flows = append(flows, e.toFlow(start, attach, in))
 		starts = append(starts, start)
 	}
 	if err := w.expectDelim(']', "log.entries", "the end of the entries array"); err != nil {

@@ -37,14 +37,14 @@ type attachments func(name string) ([]byte, bool)
 
 // toFlow converts one read entry into a flow. start is its parsed
 // startedDateTime (the caller handles unparseable dates).
-func (e *inEntry) toFlow(start time.Time, attach attachments) capture.Flow {
+func (e *inEntry) toFlow(start time.Time, attach attachments, in interner) capture.Flow {
 	f := capture.Flow{
 		State:        capture.StateDone,
-		Request:      e.Request.toRequest(),
+		Request:      e.Request.toRequest(in),
 		ResourceType: string(e.ResourceType),
 		Comment:      string(e.Comment),
 	}
-	f.Response = e.Response.toResponse(attach)
+	f.Response = e.Response.toResponse(attach, in)
 
 	errText := strings.TrimSpace(string(e.Response.Error))
 	if errText == "" {
@@ -94,12 +94,12 @@ func normalizeProto(v string) string {
 	return v
 }
 
-func (r *inRequest) toRequest() capture.Request {
+func (r *inRequest) toRequest(in interner) capture.Request {
 	req := capture.Request{
 		Method: strings.TrimSpace(string(r.Method)),
 		URL:    strings.TrimSpace(string(r.URL)),
 		Proto:  normalizeProto(string(r.HTTPVersion)),
-		Header: capture.Headers(r.Headers),
+		Header: parseHeaders(r.Headers, in),
 	}
 	if req.Method == "" {
 		req.Method = "GET"
@@ -128,22 +128,23 @@ func (r *inRequest) toRequest() capture.Request {
 			size = 0
 		}
 	}
-	req.Body = capture.NewBody(data, size, strings.HasPrefix(comment, truncatedPrefix) || (size > 0 && int64(len(data)) < size && !r.Headers.encoded()))
+	req.Body = capture.NewBody(data, size, strings.HasPrefix(comment, truncatedPrefix) || (size > 0 && int64(len(data)) < size && !encoded(req.Header)))
 	return req
 }
 
 // encoded reports whether the message declares a Content-Encoding, in
 // which case sizes on the wire and decoded lengths cannot be compared.
-func (h lenientHeaders) encoded() bool {
-	ce := capture.Headers(h).Get("Content-Encoding")
+func encoded(h capture.Headers) bool {
+	ce := h.Get("Content-Encoding")
 	return ce != "" && !strings.EqualFold(ce, "identity")
 }
 
 // toResponse returns nil when the entry has no response at all (status 0
 // and no headers: the request failed before one arrived).
-func (r *inResponse) toResponse(attach attachments) *capture.Response {
+func (r *inResponse) toResponse(attach attachments, in interner) *capture.Response {
 	status := int(r.Status)
-	if status <= 0 && len(r.Headers) == 0 {
+	header := parseHeaders(r.Headers, in)
+	if status <= 0 && len(header) == 0 {
 		return nil
 	}
 	if status < 0 {
@@ -153,7 +154,7 @@ func (r *inResponse) toResponse(attach attachments) *capture.Response {
 		Status:     status,
 		StatusText: string(r.StatusText),
 		Proto:      normalizeProto(string(r.HTTPVersion)),
-		Header:     capture.Headers(r.Headers),
+		Header:     header,
 	}
 	var data []byte
 	c := &r.Content
@@ -164,8 +165,8 @@ func (r *inResponse) toResponse(attach attachments) *capture.Response {
 		data, _ = attach(string(c.File))
 	}
 	size := int64(r.BodySize)
-	encoded := r.Headers.encoded()
-	if size < 0 && !encoded && c.Size >= 0 {
+	isEncoded := encoded(header)
+	if size < 0 && !isEncoded && c.Size >= 0 {
 		size = int64(c.Size)
 	}
 	truncated := strings.HasPrefix(string(c.Comment), truncatedPrefix) ||
