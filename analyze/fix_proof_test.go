@@ -328,3 +328,76 @@ func auth(h http.Handler) http.Handler { return h }
 		return startListening(t, exec.Command(bin))
 	})
 }
+
+// TestRsCorsFixWorksForReal compiles the generated rs/cors configuration
+// into a small server. It fetches github.com/rs/cors through the Go module
+// proxy into a throwaway module, so it is skipped in -short runs.
+func TestRsCorsFixWorksForReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads github.com/rs/cors and builds a Go program")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is needed")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module fixproof\n\ngo 1.22\n\nrequire github.com/rs/cors v1.11.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	n := 0
+	proveFix(t, "rs-cors", func(t *testing.T, snippet string) string {
+		n++
+		imp, setup, handler := "", "", "auth(mux)"
+		if snippet != "" {
+			imp = "\n\t\"github.com/rs/cors\""
+			setup = snippet
+			handler = "handler"
+		}
+		src := `package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"` + imp + `
+)
+
+func main() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/public" && r.Header.Get("Authorization") != "Bearer t" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "{}")
+	})
+` + setup + `
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("LISTENING", l.Addr().(*net.TCPAddr).Port)
+	http.Serve(l, ` + handler + `)
+}
+
+// auth stands for the app's own middleware; the handler checks the token
+// itself, which is what makes the unfixed preflight fail.
+func auth(h http.Handler) http.Handler { return h }
+`
+		sub := filepath.Join(dir, fmt.Sprintf("v%d", n))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, "main.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, fmt.Sprintf("server%d", n))
+		build := exec.Command(goTool, "build", "-o", bin, "./"+filepath.Base(sub))
+		build.Dir = dir
+		build.Env = env
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("the generated rs/cors configuration does not compile: %v\n%s\n%s", err, out, src)
+		}
+		return startListening(t, exec.Command(bin))
+	})
+}
