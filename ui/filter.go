@@ -107,7 +107,7 @@ func ParseFilter(s string) (*Filter, error) {
 	if len(toks) == 0 {
 		return nil, nil
 	}
-	f := &Filter{src: strings.TrimSpace(s)}
+	f := &Filter{src: strings.Trim(s, " \t\n\r\v\f")}
 	for _, tk := range toks {
 		t, err := parseTerm(tk.s, tk.pos)
 		if err != nil {
@@ -146,7 +146,7 @@ func tokenize(s string) ([]token, error) {
 			}
 			quoted = !quoted
 			quoteAt = i
-		case (c == ' ' || c == '\t') && !quoted:
+		case (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') && !quoted:
 			if in {
 				toks = append(toks, token{b.String(), start})
 				b.Reset()

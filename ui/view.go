@@ -87,11 +87,11 @@ func (m *Model) header() []string {
 	counts = append(counts,
 		seg{st.HeaderText, plural(len(m.t.rows), "flow")}, dot,
 		seg{st.HeaderText, strconv.Itoa(m.t.counts.blocked) + " blocked"}, dot,
-		seg{st.HeaderText, strconv.Itoa(m.t.counts.warnings) + " with warnings"})
-	if m.evictedTotal > 0 || m.o.Live {
-		counts = append(counts, dot, seg{st.HeaderMuted, strconv.FormatUint(m.evictedTotal, 10) + " evicted"})
+		seg{st.HeaderText, plural(m.t.counts.warnings, "warning")})
+	if m.evictedTotal > 0 {
+		counts = append(counts, dot, seg{st.WarnText, strconv.FormatUint(m.evictedTotal, 10) + " evicted (--max-flows)"})
 	}
-	if m.list.follow {
+	if m.list.follow && m.o.Live {
 		counts = append(counts, dot, seg{st.HeaderMuted, "following"})
 	}
 	if f := m.filterShown(); f != "" {
