@@ -85,6 +85,10 @@ type ProbeResult struct {
 	Verdicts []Verdict
 	// ActualSent is false when the browser stopped after the preflight.
 	ActualSent bool
+	// TaintedAt is the first URL the browser sent "Origin: null" to,
+	// because a redirect left an origin that was neither the page's nor
+	// the target's; "" when the chain was never tainted.
+	TaintedAt string
 	// Outcome is the verdict that decides the probe: the first blocked
 	// exchange, or else the final response.
 	Outcome Verdict
@@ -184,8 +188,9 @@ func (r *probeRun) chain(target *url.URL, corsFlag bool) error {
 		r.updateSite(current)
 		// Tainted: a hop to another origin from a URL that is not the
 		// page's origin makes every later request send Origin: null.
-		if prev != nil && !sameOrigin(prev, current) && !sameOrigin(r.pageOrigin, prev) {
+		if prev != nil && !sameOrigin(prev, current) && !sameOrigin(r.pageOrigin, prev) && sentOrigin != "null" {
 			sentOrigin = "null"
+			r.res.TaintedAt = current.String()
 		}
 		// The CORS flag, once set, stays set for the rest of the chain.
 		corsFlag = corsFlag || !sameOrigin(r.pageOrigin, current)

@@ -16,10 +16,16 @@ import (
 
 // FixSpec returns what the server must allow for the probe to pass, or nil
 // when nothing needs fixing. It is the analyzer's spec when it gave one,
-// with what the probe knows for sure filled in (the credentials mode, the
-// page origin before any taint); otherwise one built from the probe.
+// with what the probe knows for sure filled in (the credentials mode);
+// otherwise one built from the probe.
+//
+// After a tainting redirect there is no header fix to offer: the browser
+// sends Origin: null there, and allowing null would let any site in.
 func (r *ProbeResult) FixSpec() *FixSpec {
 	if r.Outcome.Fix == nil && !r.Blocked() {
+		return nil
+	}
+	if r.TaintedAt != "" && r.Outcome.Origin == "null" {
 		return nil
 	}
 	var spec FixSpec
@@ -31,7 +37,10 @@ func (r *ProbeResult) FixSpec() *FixSpec {
 	if r.Request.Credentials {
 		spec.Credentials = true
 	}
-	if o := SerializeOrigin(r.Request.Origin); safeOrigin(o) {
+	// The analyzer's origin wins: after a tainting redirect it is "null",
+	// and no snippet should then pretend that allowing the page's origin
+	// would help.
+	if o := SerializeOrigin(r.Request.Origin); spec.Origin == "" && safeOrigin(o) {
 		spec.Origin = o
 	}
 	return &spec
@@ -153,6 +162,9 @@ func (r *ProbeResult) WriteText(w io.Writer, framework string) error {
 			b.WriteString("\n")
 		}
 	}
+	if r.TaintedAt != "" && o.Origin == "null" {
+		fmt.Fprintf(&b, "\nA redirect went through a third origin, so the browser sent Origin: null to %s.\nNo header fix there is safe (allowing null lets any site in): call that URL directly\nfrom the page, or keep the redirect on the API's own origin.\n", r.TaintedAt)
+	}
 	if len(o.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, wn := range o.Warnings {
@@ -263,6 +275,7 @@ func roundDuration(d time.Duration) string {
 //	  "unsafeHeaders":   ["authorization", …],          // the preflight's ACRH
 //	  "dropped":         ["Cookie: …", …],              // -H headers a browser would not send
 //	  "actualSent":      bool,                          // false: stopped after the preflight
+//	  "taintedAt":       "" | the first URL sent Origin: null after a redirect through a third origin,
 //	  "decidedBy":       1-based index into exchanges of the deciding one,
 //	  "exchanges": [{
 //	      "index": 1, "role": "preflight" | "request",
@@ -294,6 +307,7 @@ type probeJSON struct {
 	UnsafeHeaders   []string        `json:"unsafeHeaders"`
 	Dropped         []string        `json:"dropped"`
 	ActualSent      bool            `json:"actualSent"`
+	TaintedAt       string          `json:"taintedAt"`
 	DecidedBy       int             `json:"decidedBy"`
 	Exchanges       []probeJSONExch `json:"exchanges"`
 	Headers         []probeJSONRef  `json:"headers"`
@@ -415,6 +429,7 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 		UnsafeHeaders:  orEmpty(r.UnsafeHeaders),
 		Dropped:        orEmpty(r.Dropped),
 		ActualSent:     r.ActualSent,
+		TaintedAt:      r.TaintedAt,
 		DecidedBy:      r.OutcomeIndex + 1,
 		Exchanges:      []probeJSONExch{},
 		Headers:        []probeJSONRef{},

@@ -350,6 +350,19 @@ func TestProbeFollowsRedirectsLikeTheBrowser(t *testing.T) {
 	if res.ExitCode() != 1 {
 		t.Errorf("exit code %d, want 1", res.ExitCode())
 	}
+	if res.TaintedAt != final.URL+"/final" {
+		t.Errorf("TaintedAt = %q, want the final URL", res.TaintedAt)
+	}
+	if spec := res.FixSpec(); spec != nil {
+		t.Errorf("a tainted chain got a header fix %+v; allowing the page origin there cannot work", spec)
+	}
+	var b strings.Builder
+	if err := res.WriteText(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Origin: null") {
+		t.Errorf("text does not explain the tainted origin:\n%s", b.String())
+	}
 }
 
 func TestProbeStopsAtARedirectWithoutCORSHeaders(t *testing.T) {
@@ -460,7 +473,7 @@ func TestProbeJSONShapeIsStable(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, buf.String())
 	}
-	for _, k := range []string{"verdict", "exitCode", "error", "failedParameter", "console", "firefox", "explanation", "dependsOn", "request", "needsPreflight", "unsafeHeaders", "dropped", "actualSent", "decidedBy", "exchanges", "headers", "warnings", "fix", "fixes"} {
+	for _, k := range []string{"verdict", "exitCode", "error", "failedParameter", "console", "firefox", "explanation", "dependsOn", "request", "needsPreflight", "unsafeHeaders", "dropped", "actualSent", "taintedAt", "decidedBy", "exchanges", "headers", "warnings", "fix", "fixes"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("key %q missing", k)
 		}
