@@ -16,9 +16,11 @@ import (
 )
 
 // The fix proofs run a real server configured with a generated snippet and
-// check that the probe, blocked before, is allowed after. They need the
-// framework on the machine (node+npm, nginx) and skip when it is absent;
-// CI installs them (see the report in issue 3).
+// check that the probe, blocked before, is allowed after. Express needs
+// node and npm (and the npm registry), nginx and Apache need Debian's
+// nginx and apache2 packages; each proof skips when its server is absent,
+// so CI must install them for the proofs to run. The Go proofs need only
+// the go command (rs/cors also the module proxy).
 
 // proofScenario is a request a page makes that the unfixed API blocks.
 type proofScenario struct {
@@ -399,5 +401,61 @@ func auth(h http.Handler) http.Handler { return h }
 			t.Fatalf("the generated rs/cors configuration does not compile: %v\n%s\n%s", err, out, src)
 		}
 		return startListening(t, exec.Command(bin))
+	})
+}
+
+// TestApacheFixWorksForReal runs Debian's apache2 in the foreground with
+// the snippet in the VirtualHost that proxies to the unfixed API.
+func TestApacheFixWorksForReal(t *testing.T) {
+	httpd := "/usr/sbin/apache2"
+	mods := "/usr/lib/apache2/modules"
+	if _, err := os.Stat(filepath.Join(mods, "mod_proxy_http.so")); err != nil {
+		t.Skip("Debian's apache2 is needed to run the Apache snippet (CI: apt-get install -y apache2)")
+	}
+	if _, err := os.Stat(httpd); err != nil {
+		t.Skip("Debian's apache2 is needed to run the Apache snippet (CI: apt-get install -y apache2)")
+	}
+	backend := authFirstBackend(t)
+	proveFix(t, "apache", func(t *testing.T, snippet string) string {
+		prefix := t.TempDir()
+		port := freePort(t)
+		var conf strings.Builder
+		fmt.Fprintf(&conf, "ServerName localhost\nServerRoot %s\nListen 127.0.0.1:%d\nPidFile %[1]s/httpd.pid\nDefaultRuntimeDir %[1]s\nErrorLog %[1]s/error.log\nLogLevel warn\n", prefix, port)
+		if os.Geteuid() == 0 {
+			conf.WriteString("User nobody\nGroup nogroup\n")
+		}
+		for _, m := range []string{"mpm_event", "authz_core", "headers", "rewrite", "proxy", "proxy_http"} {
+			fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, mods, m)
+		}
+		fmt.Fprintf(&conf, "<VirtualHost 127.0.0.1:%d>\n%s\nProxyPass / %s/\n</VirtualHost>\n", port, indent(snippet, "    "), backend)
+		path := filepath.Join(prefix, "httpd.conf")
+		if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(httpd, "-t", "-f", path).CombinedOutput(); err != nil {
+			t.Fatalf("apache2 -t rejects the configuration with the snippet: %v\n%s\n%s", err, out, conf.String())
+		}
+		cmd := exec.Command(httpd, "-f", path, "-X")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+				return "http://" + addr
+			}
+			if time.Now().After(deadline) {
+				log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+				t.Fatalf("apache2 did not listen on %s:\n%s", addr, log)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 }
