@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/corscope/corscope/analyze"
 )
 
@@ -68,20 +66,20 @@ func (l *lines) blank() {
 }
 
 // add wraps clean text s at the pane width with indent, styling each line.
-func (l *lines) add(st lipgloss.Style, indent, s string) {
+func (l *lines) add(st Paint, indent, s string) {
 	for _, ln := range wrap(s, max(1, l.w-width(indent))) {
 		l.out = append(l.out, indent+st.Render(ln))
 	}
 }
 
 // plain adds a line of clean text, cut to the width.
-func (l *lines) plain(st lipgloss.Style, s string) {
+func (l *lines) plain(st Paint, s string) {
 	l.out = append(l.out, st.Render(truncate(s, l.w)))
 }
 
 // def adds a term and its description: the term in a column of tw
 // cells, the description wrapped beside it.
-func (l *lines) def(termSt lipgloss.Style, term string, descSt lipgloss.Style, desc string, tw int) {
+func (l *lines) def(termSt Paint, term string, descSt Paint, desc string, tw int) {
 	ds := wrap(desc, max(8, l.w-tw))
 	for i, d := range ds {
 		t := ""
@@ -109,7 +107,7 @@ func (l *lines) segs(parts ...seg) {
 }
 
 type seg struct {
-	st lipgloss.Style
+	st Paint
 	s  string
 }
 

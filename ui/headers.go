@@ -3,8 +3,6 @@ package ui
 import (
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
 )
@@ -160,7 +158,7 @@ func (c *detailCtx) ghostLines(l *lines, id capture.FlowID, side analyze.Side, r
 }
 
 // kv renders "Name: value", wrapping long values under the value column.
-func (c *detailCtx) kv(l *lines, mark, name, value string, nameSt, valSt lipgloss.Style) {
+func (c *detailCtx) kv(l *lines, mark, name, value string, nameSt, valSt Paint) {
 	head := mark + name + ": "
 	hw := width(head)
 	if hw+width(value) <= l.w {

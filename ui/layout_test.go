@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"testing"
+
+	"charm.land/lipgloss/v2"
 )
 
 func TestComputeLayout(t *testing.T) {
@@ -90,6 +92,28 @@ func TestPlanColumnsDropsOptionalColumnsFirst(t *testing.T) {
 		c := planColumns(w, 999)
 		if got := width(c.header()); got != w {
 			t.Fatalf("width %d: header is %d cells", w, got)
+		}
+	}
+}
+
+// TestPaintMatchesLipGloss: a compiled Paint draws exactly what the Lip
+// Gloss style it came from draws.
+func TestPaintMatchesLipGloss(t *testing.T) {
+	p := NewPalette(true)
+	for _, st := range []lipgloss.Style{
+		lipgloss.NewStyle().Foreground(p.Bad),
+		lipgloss.NewStyle().Foreground(p.SelFg).Background(p.SelBg).Bold(true),
+		lipgloss.NewStyle().Foreground(p.Faint).Italic(true),
+		lipgloss.NewStyle(),
+	} {
+		for _, s := range []string{"BLOCKED", "Access-Control-Allow-Origin: — missing"} {
+			if got, want := compile(st).Render(s), st.Render(s); got != want {
+				t.Errorf("Paint %q, Lip Gloss %q", got, want)
+			}
+		}
+		// Empty text stays empty (Lip Gloss emits a bare on/off pair).
+		if got := compile(st).Render(""); got != "" {
+			t.Errorf("Paint of empty text = %q", got)
 		}
 	}
 }

@@ -64,6 +64,11 @@ type Model struct {
 	bodies map[bodyKey]*bodyView
 
 	showHelp bool
+	hint     struct {
+		key   hintKey
+		s     string
+		valid bool
+	}
 
 	// Filter: the applied filter lives in t.filter; input is being typed.
 	prompt     promptKind

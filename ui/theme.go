@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -47,82 +48,123 @@ func NewPalette(isDark bool) Palette {
 	}
 }
 
-// Styles are the lipgloss styles built from a Palette.
+// Styles are the styles of a theme, built from a Palette. Each is a Paint:
+// a Lip Gloss style compiled once into the escape sequences it wraps text
+// in, because Style.Render measures and re-parses its input on every call
+// and was most of a keypress's cost (see BenchmarkKeypress). Every style
+// here only sets colours and attributes, so the compiled form is exact.
 type Styles struct {
-	Title, HeaderText, HeaderMuted lipgloss.Style
-	Paused, Trusted, Untrusted     lipgloss.Style
+	Title, HeaderText, HeaderMuted Paint
+	Paused, Trusted, Untrusted     Paint
 
-	ColHeader, ColHeaderFocused lipgloss.Style
-	Selected                    lipgloss.Style
-	Ghost                       lipgloss.Style
+	ColHeader, ColHeaderFocused Paint
+	Selected                    Paint
+	Ghost                       Paint
 
-	Badge [numBadges]lipgloss.Style
+	Badge [numBadges]Paint
 
-	TabActive, TabInactive, Rule lipgloss.Style
+	TabActive, TabInactive, Rule Paint
 
-	Heading, Text, Muted, Faint lipgloss.Style
-	Offending, Missing, Want    lipgloss.Style
-	Good, WarnText, BadText     lipgloss.Style
-	Code, Continuation          lipgloss.Style
+	Heading, Text, Muted, Faint Paint
+	Offending, Missing, Want    Paint
+	Good, WarnText, BadText     Paint
+	Code, Continuation          Paint
 
-	Key, KeyDesc        lipgloss.Style
-	Info, Error, Prompt lipgloss.Style
+	Key, KeyDesc        Paint
+	Info, Error, Prompt Paint
 
 	Help help.Styles
 }
 
+// Paint is a compiled colour/attribute style: the sequence that turns it
+// on and the one that resets it.
+type Paint struct{ pre, post string }
+
+// compile turns a Lip Gloss style that sets only colours and attributes
+// into a Paint by rendering a marker and keeping what surrounds it.
+func compile(st lipgloss.Style) Paint {
+	const marker = "\x01"
+	r := st.Render(marker)
+	i := strings.Index(r, marker)
+	if i < 0 {
+		return Paint{}
+	}
+	return Paint{pre: r[:i], post: r[i+len(marker):]}
+}
+
+// Render wraps single-line text in the style.
+func (p Paint) Render(s string) string {
+	if s == "" || p.pre == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
 // NewStyles builds the styles of a theme.
 func NewStyles(p Palette, isDark bool) Styles {
-	s := lipgloss.NewStyle
+	s := func() styleBuilder { return styleBuilder{lipgloss.NewStyle()} }
 	st := Styles{
-		Title:       s().Foreground(p.Accent).Bold(true),
-		HeaderText:  s().Foreground(p.Fg),
-		HeaderMuted: s().Foreground(p.Muted),
-		Paused:      s().Foreground(p.Warn).Bold(true),
-		Trusted:     s().Foreground(p.OK),
-		Untrusted:   s().Foreground(p.Warn),
+		Title:       s().Foreground(p.Accent).Bold(true).P(),
+		HeaderText:  s().Foreground(p.Fg).P(),
+		HeaderMuted: s().Foreground(p.Muted).P(),
+		Paused:      s().Foreground(p.Warn).Bold(true).P(),
+		Trusted:     s().Foreground(p.OK).P(),
+		Untrusted:   s().Foreground(p.Warn).P(),
 
-		ColHeader:        s().Foreground(p.Muted).Bold(true),
-		ColHeaderFocused: s().Foreground(p.Accent).Bold(true),
-		Selected:         s().Foreground(p.SelFg).Background(p.SelBg).Bold(true),
-		Ghost:            s().Foreground(p.Faint).Italic(true),
+		ColHeader:        s().Foreground(p.Muted).Bold(true).P(),
+		ColHeaderFocused: s().Foreground(p.Accent).Bold(true).P(),
+		Selected:         s().Foreground(p.SelFg).Background(p.SelBg).Bold(true).P(),
+		Ghost:            s().Foreground(p.Faint).Italic(true).P(),
 
-		TabActive:   s().Foreground(p.TabFg).Background(p.TabBg).Bold(true),
-		TabInactive: s().Foreground(p.Muted),
-		Rule:        s().Foreground(p.Separator),
+		TabActive:   s().Foreground(p.TabFg).Background(p.TabBg).Bold(true).P(),
+		TabInactive: s().Foreground(p.Muted).P(),
+		Rule:        s().Foreground(p.Separator).P(),
 
-		Heading:   s().Foreground(p.Accent).Bold(true),
-		Text:      s().Foreground(p.Fg),
-		Muted:     s().Foreground(p.Muted),
-		Faint:     s().Foreground(p.Faint),
-		Offending: s().Foreground(p.Bad).Background(p.HighlightBg).Bold(true),
-		Missing:   s().Foreground(p.Bad).Italic(true),
-		Want:      s().Foreground(p.OK),
-		Good:      s().Foreground(p.OK).Bold(true),
-		WarnText:  s().Foreground(p.Warn),
-		BadText:   s().Foreground(p.Bad).Bold(true),
+		Heading:   s().Foreground(p.Accent).Bold(true).P(),
+		Text:      s().Foreground(p.Fg).P(),
+		Muted:     s().Foreground(p.Muted).P(),
+		Faint:     s().Foreground(p.Faint).P(),
+		Offending: s().Foreground(p.Bad).Background(p.HighlightBg).Bold(true).P(),
+		Missing:   s().Foreground(p.Bad).Italic(true).P(),
+		Want:      s().Foreground(p.OK).P(),
+		Good:      s().Foreground(p.OK).Bold(true).P(),
+		WarnText:  s().Foreground(p.Warn).P(),
+		BadText:   s().Foreground(p.Bad).Bold(true).P(),
 
-		Code:         s().Foreground(p.CodeFg),
-		Continuation: s().Foreground(p.Continuity),
+		Code:         s().Foreground(p.CodeFg).P(),
+		Continuation: s().Foreground(p.Continuity).P(),
 
-		Key:     s().Foreground(p.Accent).Bold(true),
-		KeyDesc: s().Foreground(p.Muted),
-		Info:    s().Foreground(p.OK),
-		Error:   s().Foreground(p.Bad).Bold(true),
-		Prompt:  s().Foreground(p.Accent).Bold(true),
+		Key:     s().Foreground(p.Accent).Bold(true).P(),
+		KeyDesc: s().Foreground(p.Muted).P(),
+		Info:    s().Foreground(p.OK).P(),
+		Error:   s().Foreground(p.Bad).Bold(true).P(),
+		Prompt:  s().Foreground(p.Accent).Bold(true).P(),
 
 		Help: help.DefaultStyles(isDark),
 	}
-	st.Badge[badgeBlocked] = s().Foreground(p.Bad).Bold(true)
-	st.Badge[badgeFailed] = s().Foreground(p.Bad)
-	st.Badge[badgeUndecidable] = s().Foreground(p.Accent).Bold(true)
-	st.Badge[badgeWarning] = s().Foreground(p.Warn).Bold(true)
-	st.Badge[badgeAllowed] = s().Foreground(p.OK)
-	st.Badge[badgePending] = s().Foreground(p.Muted)
-	st.Badge[badgeNotCORS] = s().Foreground(p.Faint)
-	st.Badge[badgeUnknown] = s().Foreground(p.Faint)
+	st.Badge[badgeBlocked] = s().Foreground(p.Bad).Bold(true).P()
+	st.Badge[badgeFailed] = s().Foreground(p.Bad).P()
+	st.Badge[badgeUndecidable] = s().Foreground(p.Accent).Bold(true).P()
+	st.Badge[badgeWarning] = s().Foreground(p.Warn).Bold(true).P()
+	st.Badge[badgeAllowed] = s().Foreground(p.OK).P()
+	st.Badge[badgePending] = s().Foreground(p.Muted).P()
+	st.Badge[badgeNotCORS] = s().Foreground(p.Faint).P()
+	st.Badge[badgeUnknown] = s().Foreground(p.Faint).P()
 	return st
 }
+
+// styleBuilder chains Lip Gloss setters and compiles the result with P.
+type styleBuilder struct{ lipgloss.Style }
+
+func (b styleBuilder) Foreground(c color.Color) styleBuilder {
+	return styleBuilder{b.Style.Foreground(c)}
+}
+func (b styleBuilder) Background(c color.Color) styleBuilder {
+	return styleBuilder{b.Style.Background(c)}
+}
+func (b styleBuilder) Bold(v bool) styleBuilder   { return styleBuilder{b.Style.Bold(v)} }
+func (b styleBuilder) Italic(v bool) styleBuilder { return styleBuilder{b.Style.Italic(v)} }
+func (b styleBuilder) P() Paint                   { return compile(b.Style) }
 
 // theme is what the model keeps: the styles, which background they are
 // for, the badge texts pre-rendered once (so a row costs no styling), and a

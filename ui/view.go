@@ -268,13 +268,32 @@ func (m *Model) footer() (string, *tea.Cursor) {
 	if m.showHelp {
 		return joinSegs(w, seg{st.Key, "?"}, seg{st.KeyDesc, " or "}, seg{st.Key, "esc"}, seg{st.KeyDesc, " closes help"}), nil
 	}
+	return m.hintBar(), nil
+}
+
+// hintKey is everything the hint bar depends on.
+type hintKey struct {
+	focus          focus
+	w, theme       int
+	tab            tab
+	follow, paused bool
+}
+
+// hintBar renders the one-line key hints, cached: bubbles/help measures
+// every binding on each call, which is a visible share of a keypress.
+func (m *Model) hintBar() string {
+	k := hintKey{m.focus, m.w, m.th.gen, m.tab, m.list.follow, m.paused}
+	if m.hint.valid && m.hint.key == k {
+		return m.hint.s
+	}
 	var bindings []key.Binding
 	if m.focus == focusDetail {
 		bindings = detailHelp{&m.keys}.ShortHelp()
 	} else {
 		bindings = m.keys.ShortHelp()
 	}
-	return m.help.ShortHelpView(bindings), nil
+	m.hint.key, m.hint.s, m.hint.valid = k, m.help.ShortHelpView(bindings), true
+	return m.hint.s
 }
 
 // helpLines is the `?` screen: every key by topic, then the filter
