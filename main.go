@@ -272,7 +272,32 @@ and error, with Chrome's console line, an explanation and the fix.
 Exit status: 0 nothing blocked, 1 something blocked, 2 the input could not be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitCode(2, errors.New("not implemented yet"))
+			opts := analyze.ReportOptions{Source: args[0], OnlyFailures: onlyFailures, Framework: framework}
+			if err := analyze.CheckReportOptions(format, opts); err != nil {
+				return exitCode(2, err)
+			}
+			var flows []capture.Flow
+			var err error
+			if args[0] == "-" {
+				opts.Source = "stdin"
+				flows, err = har.Read(cmd.InOrStdin())
+				if err != nil {
+					err = fmt.Errorf("stdin: %w", err)
+				}
+			} else {
+				flows, err = har.ReadFile(args[0])
+			}
+			if err != nil {
+				return exitCode(2, err)
+			}
+			report := analyze.NewReport(flows, analyze.AnalyzeAll(flows), opts)
+			if err := report.Write(cmd.OutOrStdout(), format); err != nil {
+				return exitCode(2, err)
+			}
+			if report.Blocked {
+				return exitCode(1, nil)
+			}
+			return nil
 		},
 	}
 	fs := cmd.Flags()
