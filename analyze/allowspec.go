@@ -68,7 +68,7 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 			fs.MaxAge = 600
 		}
 	}
-	if !c.preflight && e.flow.Response != nil {
+	if !c.preflight && e.flow.Response != nil && (c.kind == kindFetch || c.kind == kindXHR) {
 		fs.Expose = unexposedWanted(e.flow.Response.Header, fs.Credentials)
 	}
 	page := parseOrigin(e.page)

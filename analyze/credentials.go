@@ -48,6 +48,10 @@ func (s *state) hopEvidence(h *entry) Credentials {
 	if c.cookie {
 		return CredInclude
 	}
+	if c.kind == "font" {
+		// @font-face always fetches with credentials mode same-origin.
+		return CredOmitted
+	}
 	var p *entry
 	if h.pair != 0 {
 		p = s.flows[h.pair]

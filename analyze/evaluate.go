@@ -40,7 +40,7 @@ func (s *state) evaluate(e *entry) Verdict {
 		if c.cookie {
 			v.Credentials = CredInclude
 		}
-		if isNetworkFailure(f) {
+		if isNetworkFailure(f) || isImportedFailure(f) {
 			v.Kind = KindFailed
 			v.Explanation = failureText(f, false)
 		}

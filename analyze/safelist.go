@@ -117,6 +117,10 @@ func headerKindOf(name string) hdrKind {
 	if len(b) >= 4 && string(b[:4]) == "sec-" || len(b) >= 6 && string(b[:6]) == "proxy-" {
 		return hkForbidden
 	}
+	if len(b) >= 11 && string(b[:11]) == "x-devtools-" {
+		// Added by DevTools itself while it is open (older Chrome HARs).
+		return hkBrowser
+	}
 	if k, ok := headerKinds[string(b)]; ok {
 		return k
 	}

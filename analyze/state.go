@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/corscope/corscope/capture"
@@ -53,6 +54,10 @@ type pairKey struct{ origin, url string }
 type keyState struct {
 	refs     int
 	awaiting []capture.FlowID // preflights without an actual yet, oldest first
+	// unpaired are recent CORS requests that no preflight claimed, for
+	// Chrome HAR files, which list (and time) a request before its
+	// preflight.
+	unpaired []capture.FlowID
 	cache    cacheEntry
 }
 
@@ -213,9 +218,12 @@ func (s *state) register(e *entry) {
 	ks.refs++
 
 	if c.preflight {
+		api.preflightSeen(f.Request.URL)
+		if strings.EqualFold(f.ResourceType, "preflight") && s.pairBackwards(ks, e) {
+			return
+		}
 		ks.awaiting = append(ks.awaiting, f.ID)
 		e.awaiting = true
-		api.preflightSeen(f.Request.URL)
 		return
 	}
 	if !c.cross {
@@ -240,14 +248,52 @@ func (s *state) register(e *entry) {
 		e.cacheOmit, e.cacheHitOmit = s.cacheLookup(e, false, c.wireUnsafe)
 		e.cacheInc, e.cacheHitInc = s.cacheLookup(e, true, c.wireUnsafe)
 	}
+	if f.ResourceType != "" { // imported: its preflight may come later
+		if len(ks.unpaired) >= maxUnpaired {
+			ks.unpaired = append(ks.unpaired[:0], ks.unpaired[1:]...)
+		}
+		ks.unpaired = append(ks.unpaired, f.ID)
+	}
+}
+
+// maxUnpaired bounds the per-key list of requests awaiting a late preflight.
+const maxUnpaired = 8
+
+// backwardsWindow is how long before its preflight Chrome's HAR export may
+// date the request the preflight guards (the fetch starts first).
+const backwardsWindow = time.Second
+
+// pairBackwards pairs an imported preflight with the request it guarded
+// when that request was listed first (Chrome HAR), and reports success.
+func (s *state) pairBackwards(ks *keyState, p *entry) bool {
+	for i := len(ks.unpaired) - 1; i >= 0; i-- {
+		a := s.flows[ks.unpaired[i]]
+		if a == nil || a.pair != 0 {
+			continue
+		}
+		if d := p.flow.Timings.Start.Sub(a.flow.Timings.Start); d < 0 || d > backwardsWindow {
+			continue
+		}
+		if !s.partnersIgnoringTime(p, a) {
+			continue
+		}
+		ks.unpaired = append(ks.unpaired[:i], ks.unpaired[i+1:]...)
+		p.pair, a.pair = a.flow.ID, p.flow.ID
+		return true
+	}
+	return false
 }
 
 // partners reports whether actual a can be the request preflight p guarded.
 func (s *state) partners(p, a *entry) bool {
-	if p.c.acrm != a.flow.Request.Method {
+	if p.flow.Timings.Start.After(a.flow.Timings.Start) {
 		return false
 	}
-	if p.flow.Timings.Start.After(a.flow.Timings.Start) {
+	return s.partnersIgnoringTime(p, a)
+}
+
+func (s *state) partnersIgnoringTime(p, a *entry) bool {
+	if p.c.acrm != a.flow.Request.Method {
 		return false
 	}
 	for _, n := range p.c.acrh {
@@ -434,6 +480,14 @@ func (s *state) forget(id capture.FlowID) {
 				for i, x := range ks.awaiting {
 					if x == id {
 						ks.awaiting = append(ks.awaiting[:i], ks.awaiting[i+1:]...)
+						break
+					}
+				}
+			}
+			if !e.c.preflight {
+				for i, x := range ks.unpaired {
+					if x == id {
+						ks.unpaired = append(ks.unpaired[:i], ks.unpaired[i+1:]...)
 						break
 					}
 				}

@@ -281,7 +281,7 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 		if c.chromiumOnly && !v.NeedsPreflight {
 			add(WarnFirefoxPreflights, "", "This request carries a header only Chromium treats as safelisted (DPR, Width, Viewport-Width, Device-Memory, RTT, Downlink, ECT, Save-Data, Intervention): Chrome sends it without a preflight, Firefox and Safari preflight it.")
 		}
-		if v.Kind == KindAllowed || v.Kind == KindUndecidable {
+		if (v.Kind == KindAllowed || v.Kind == KindUndecidable) && (c.kind == kindFetch || c.kind == kindXHR) {
 			if names := unexposedWanted(h, v.Credentials == CredInclude); len(names) > 0 {
 				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": response.headers.get() returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
 			}
