@@ -17,8 +17,8 @@ import (
 
 // The fix proofs run a real server configured with a generated snippet and
 // check that the probe, blocked before, is allowed after. Express needs
-// node and npm (and the npm registry), nginx and Apache need Debian's
-// nginx and apache2 packages; each proof skips when its server is absent,
+// node and npm (and the npm registry); nginx, Apache and Caddy need
+// Debian's nginx, apache2 and caddy packages; each proof skips when its server is absent,
 // so CI must install them for the proofs to run. The Go proofs need only
 // the go command (rs/cors also the module proxy).
 
@@ -454,6 +454,56 @@ func TestApacheFixWorksForReal(t *testing.T) {
 			if time.Now().After(deadline) {
 				log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
 				t.Fatalf("apache2 did not listen on %s:\n%s", addr, log)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// TestCaddyFixWorksForReal runs caddy with the snippet in the site block
+// that reverse-proxies to the unfixed API.
+func TestCaddyFixWorksForReal(t *testing.T) {
+	caddy, err := exec.LookPath("caddy")
+	if err != nil {
+		t.Skip("caddy is needed to run the Caddy snippet (CI: apt-get install -y caddy)")
+	}
+	backend := authFirstBackend(t)
+	proveFix(t, "caddy", func(t *testing.T, snippet string) string {
+		dir := t.TempDir()
+		port := freePort(t)
+		conf := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n}\n\nhttp://127.0.0.1:%d {\n%s\n\treverse_proxy %s\n}\n",
+			port, indent(snippet, "\t"), strings.TrimPrefix(backend, "http://"))
+		path := filepath.Join(dir, "Caddyfile")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env := append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+		validate := exec.Command(caddy, "validate", "--config", path, "--adapter", "caddyfile")
+		validate.Env = env
+		if out, err := validate.CombinedOutput(); err != nil {
+			t.Fatalf("caddy validate rejects the Caddyfile with the snippet: %v\n%s\n%s", err, out, conf)
+		}
+		cmd := exec.Command(caddy, "run", "--config", path, "--adapter", "caddyfile")
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+				return "http://" + addr
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("caddy did not listen on %s:\n%s", addr, stderr.String())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
