@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,20 @@ func (c *idleConn) Write(p []byte) (int, error) {
 	c.touch()
 	return c.Conn.Write(p)
 }
+
+// ReadFrom keeps net/http's fast path for response bodies: with a bare
+// *net.TCPConn it hands the body to the socket in large writes instead of
+// copying through its buffers. Once hijacked, every write goes through
+// Write so the idle deadline keeps moving.
+func (c *idleConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok && !c.hijacked.Load() {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{c}, r)
+}
+
+// writerOnly hides ReadFrom, so io.Copy does not call it back.
+type writerOnly struct{ io.Writer }
 
 func (c *idleConn) touch() {
 	if !c.hijacked.Load() {

@@ -239,12 +239,9 @@ wait:
 			}
 		}
 	}
-	_ = p.srv.Close()
+	// Record what is still running first: closing the connections below
+	// would otherwise make these flows look like client aborts.
 	p.mu.Lock()
-	conns := make([]*idleConn, 0, len(p.hijacked))
-	for c := range p.hijacked {
-		conns = append(conns, c)
-	}
 	recs := make([]*recording, 0, len(p.inflight))
 	for r := range p.inflight {
 		recs = append(recs, r)
@@ -253,6 +250,13 @@ wait:
 	for _, r := range recs {
 		r.end(ErrProxy, "corscope was stopped before the exchange finished")
 	}
+	_ = p.srv.Close()
+	p.mu.Lock()
+	conns := make([]*idleConn, 0, len(p.hijacked))
+	for c := range p.hijacked {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
 	for _, c := range conns {
 		c.Close()
 	}

@@ -359,10 +359,15 @@ func appendHTTPHeaders(dst Headers, h http.Header) Headers {
 	return dst
 }
 
+// statusText returns the reason phrase of resp.Status ("404 Not Found"
+// -> "Not Found"), without allocating on the common path.
 func statusText(resp *http.Response) string {
-	code := strconv.Itoa(resp.StatusCode)
-	if s, ok := strings.CutPrefix(resp.Status, code); ok {
-		return strings.TrimSpace(s)
+	s := resp.Status
+	if len(s) >= 4 && s[3] == ' ' && s[0] >= '1' && s[0] <= '9' {
+		return strings.TrimSpace(s[4:])
+	}
+	if len(s) == 3 {
+		return ""
 	}
 	return http.StatusText(resp.StatusCode)
 }
