@@ -143,6 +143,7 @@ type jsStep struct {
 	Cache           string      `json:"cache,omitempty"`
 	Body            string      `json:"body,omitempty"`
 	BlobType        string      `json:"blobType,omitempty"`
+	Stream          bool        `json:"stream,omitempty"`
 	XHR             bool        `json:"xhr,omitempty"`
 	WithCredentials bool        `json:"withCredentials,omitempty"`
 	Upload          bool        `json:"upload,omitempty"`
@@ -211,6 +212,7 @@ func (c *chromium) jsSteps(sc *scenario) []jsStep {
 			Cache:           s.Cache,
 			Body:            s.Body,
 			BlobType:        s.BlobType,
+			Stream:          s.Stream,
 			XHR:             s.XHR,
 			WithCredentials: s.WithCreds,
 			Upload:          s.Upload,

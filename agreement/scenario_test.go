@@ -43,6 +43,7 @@ type step struct {
 	Cache       string // fetch cache mode
 	Body        string
 	BlobType    string // send Body as a Blob of this type
+	Stream      bool   // send Body as a ReadableStream (forces a preflight)
 	XHR         bool   // use XMLHttpRequest instead of fetch
 	WithCreds   bool   // XHR withCredentials
 	Upload      bool   // XHR with an upload listener (forces a preflight)
@@ -152,4 +153,5 @@ func (s step) xhr() step             { s.XHR = true; return s }
 func (s step) withCreds() step       { s.WithCreds = true; return s }
 func (s step) upload() step          { s.Upload = true; return s }
 func (s step) blob(t, b string) step { s.BlobType, s.Body = t, b; return s }
+func (s step) stream(b string) step  { s.Stream, s.Body = true, b; return s }
 func (s step) hdr(kv ...string) step { s.Headers = append(s.Headers, pairs(kv)...); return s }

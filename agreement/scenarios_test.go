@@ -218,6 +218,8 @@ func table() []scenario {
 			Routes: routes(preflight(200, acao, page)), Want: blocked("HeaderDisallowedByPreflightResponse", "content-type")},
 		{ID: "t12", Name: "XHR upload listener forces a preflight", Steps: steps(req("POST").xhr().upload().body("x")),
 			Routes: routes(preflight(200, acao, page), reply(200, acao, page)), Want: allowed(), Preflights: n(1)},
+		{ID: "t17", Name: "ReadableStream body forces a preflight", Steps: steps(req("POST").stream("x")),
+			Routes: routes(preflight(404)), Want: blocked("PreflightMissingAllowOriginHeader", ""), Preflights: n(1)},
 		{ID: "t13", Name: "Content-Language with an underscore is unsafe", Steps: steps(get().hdr("Content-Language", "de_DE")),
 			Routes: routes(preflight(200, acao, page)), Want: blocked("HeaderDisallowedByPreflightResponse", "content-language")},
 		{ID: "t15", Name: "Content-Language de-DE is safelisted", Steps: steps(get().hdr("Content-Language", "de-DE")),

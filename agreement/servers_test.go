@@ -250,6 +250,7 @@ const pageHTML = `<!doctype html>
 <script>
 function makeBody(s) {
   if (s.blobType) return new Blob([s.body || ""], {type: s.blobType});
+  if (s.stream) return new ReadableStream({start(c) { c.enqueue(new TextEncoder().encode(s.body || "")); c.close(); }});
   if (s.body) return s.body;
   return undefined;
 }
@@ -260,6 +261,7 @@ async function viaFetch(s) {
   if (s.cache) init.cache = s.cache;
   const b = makeBody(s);
   if (b !== undefined) init.body = b;
+  if (s.stream) init.duplex = "half";
   try {
     const r = await fetch(s.url, init);
     await r.arrayBuffer();
