@@ -71,6 +71,9 @@ type Proxy struct {
 
 	mitm, blind, reject *goproxy.ConnectAction
 
+	// hijackIdle closes hijacked client connections idle this long.
+	hijackIdle time.Duration
+
 	// hook is called at fixed points of an exchange; tests make it panic.
 	hook func(hookPoint)
 
@@ -128,6 +131,8 @@ func Listen(cfg Config) (*Proxy, error) {
 		inflight: make(map[*recording]struct{}),
 		hijacked: make(map[*idleConn]struct{}),
 		refused:  make(map[netip.Addr]bool),
+
+		hijackIdle: hijackedIdleTimeout,
 	}
 	if p.store == nil {
 		p.store = NewStore(0)
@@ -200,7 +205,7 @@ func (p *Proxy) CA() *CA { return p.ca }
 // Serve accepts connections until Shutdown. It returns nil after a
 // Shutdown and the accept error otherwise.
 func (p *Proxy) Serve() error {
-	err := p.srv.Serve(idleListener{Listener: p.ln, idle: hijackedIdleTimeout, onClose: p.forgetConn})
+	err := p.srv.Serve(idleListener{Listener: p.ln, idle: p.hijackIdle, onClose: p.forgetConn})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
