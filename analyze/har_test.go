@@ -232,8 +232,10 @@ func TestHARExtraShape(t *testing.T) {
 			t.Errorf("entry %d: warnings is %T, want a list (empty when none)", i, c["warnings"])
 		}
 		wantPair := -1.0
-		if i == 1 {
-			wantPair = 2
+		for j, v := range verdicts {
+			if verdicts[i].Pair != 0 && v.Flow == verdicts[i].Pair {
+				wantPair = float64(j)
+			}
 		}
 		if c["pairedWith"] != wantPair {
 			t.Errorf("entry %d: pairedWith %v, want %v", i, c["pairedWith"], wantPair)

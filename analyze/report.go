@@ -103,11 +103,59 @@ type Problem struct {
 	Headers []HARCorsHeader `json:"headers,omitempty"`
 	// Fix is what the server must allow; Fixes the rendered snippets (all
 	// frameworks, or the one asked for).
-	Fix   *FixSpec `json:"fix,omitempty"`
-	Fixes []Fix    `json:"fixes,omitempty"`
+	Fix   *ReportFixSpec `json:"fix,omitempty"`
+	Fixes []ReportFix    `json:"fixes,omitempty"`
 	// FixError says why no snippet is given when Fix is set but Fixes is
 	// empty (for example an opaque "null" page origin).
 	FixError string `json:"fixError,omitempty"`
+}
+
+// ReportFixSpec is FixSpec with the report's stable JSON names.
+type ReportFixSpec struct {
+	Origin             string   `json:"origin"`
+	Methods            []string `json:"methods"`
+	Headers            []string `json:"headers"`
+	Expose             []string `json:"expose"`
+	Credentials        bool     `json:"credentials"`
+	MaxAge             int      `json:"maxAge"`
+	Path               string   `json:"path"`
+	PreflightUnhandled bool     `json:"preflightUnhandled"`
+	BothLocal          bool     `json:"bothLocal"`
+	APIOrigin          string   `json:"apiOrigin"`
+}
+
+func newReportFixSpec(s FixSpec) *ReportFixSpec {
+	nonNil := func(v []string) []string {
+		if v == nil {
+			return []string{}
+		}
+		return v
+	}
+	return &ReportFixSpec{Origin: s.Origin, Methods: nonNil(s.Methods), Headers: nonNil(s.Headers), Expose: nonNil(s.Expose),
+		Credentials: s.Credentials, MaxAge: s.MaxAge, Path: s.Path, PreflightUnhandled: s.PreflightUnhandled,
+		BothLocal: s.BothLocal, APIOrigin: s.APIOrigin}
+}
+
+func (s *ReportFixSpec) spec() FixSpec {
+	return FixSpec{Origin: s.Origin, Methods: s.Methods, Headers: s.Headers, Expose: s.Expose, Credentials: s.Credentials,
+		MaxAge: s.MaxAge, Path: s.Path, PreflightUnhandled: s.PreflightUnhandled, BothLocal: s.BothLocal, APIOrigin: s.APIOrigin}
+}
+
+// ReportFix is a Fix with the report's stable JSON names.
+type ReportFix struct {
+	Framework string `json:"framework"`
+	Title     string `json:"title"`
+	Language  string `json:"language"`
+	Snippet   string `json:"snippet"`
+	Note      string `json:"note"`
+}
+
+func newReportFixes(fixes []Fix) []ReportFix {
+	out := make([]ReportFix, len(fixes))
+	for i, f := range fixes {
+		out[i] = ReportFix(f)
+	}
+	return out
 }
 
 // CheckReportOptions reports an unknown format or framework before any
@@ -245,17 +293,17 @@ func (p *Problem) setFix(spec *FixSpec, framework string) {
 		return
 	}
 	s := *spec
-	p.Fix = &s
+	p.Fix = newReportFixSpec(s)
 	if framework != "" {
 		fix, err := FixFor(s, framework)
 		if err != nil {
 			p.FixError = err.Error()
 			return
 		}
-		p.Fixes = []Fix{fix}
+		p.Fixes = newReportFixes([]Fix{fix})
 		return
 	}
-	p.Fixes = Fixes(s)
+	p.Fixes = newReportFixes(Fixes(s))
 	if len(p.Fixes) == 0 {
 		if _, err := FixFor(s, Frameworks()[0]); err != nil {
 			p.FixError = err.Error()

@@ -71,7 +71,7 @@ func (r *Report) writeMarkdownFix(ew *reportWriter, p *Problem) {
 	if p.Fix.PreflightUnhandled {
 		ew.printf("**Fix:** let the CORS layer answer `OPTIONS %s` before routing and authentication.\n\n", reportMDCode(reportPath(p.Fix.Path)))
 	}
-	pre, act := RequiredHeaders(*p.Fix)
+	pre, act := RequiredHeaders(p.Fix.spec())
 	if len(pre) > 0 {
 		ew.printf("The preflight response (OPTIONS, 2xx) must carry:\n\n```http\n%s\n```\n\n", strings.Join(pre, "\n"))
 	}

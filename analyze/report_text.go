@@ -162,7 +162,7 @@ func (r *Report) writeTextFix(ew *reportWriter, p *Problem) {
 		}
 		return
 	}
-	pre, act := RequiredHeaders(*p.Fix)
+	pre, act := RequiredHeaders(p.Fix.spec())
 	if p.Fix.PreflightUnhandled {
 		ew.printf("  Fix: let the CORS layer answer OPTIONS %s before routing and authentication.\n", reportPath(p.Fix.Path))
 	}
