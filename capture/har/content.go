@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/andybalholm/brotli"
 )
 
 // maxDecoded caps the size of a body after Content-Encoding is undone, so
@@ -53,6 +55,9 @@ func decoder(coding string, data []byte) (io.Reader, error) {
 	switch coding {
 	case "gzip", "x-gzip":
 		return gzip.NewReader(bytes.NewReader(data))
+	case "br":
+		// Chrome asks for brotli on every HTTPS request; most CDNs use it.
+		return brotli.NewReader(bytes.NewReader(data)), nil
 	case "deflate":
 		// "deflate" is zlib-wrapped by the RFC, raw DEFLATE by some servers.
 		if zr, err := zlib.NewReader(bytes.NewReader(data)); err == nil {

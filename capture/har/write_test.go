@@ -2,11 +2,16 @@ package har
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/zlib"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/corscope/corscope/capture"
 )
@@ -240,5 +245,78 @@ func TestEncoderStreamsOneEntryAtATime(t *testing.T) {
 	NewEncoder(&empty, Options{}).Close()
 	if h := decodeHAR(t, empty.Bytes()); h.Log.Entries == nil || len(h.Log.Entries) != 0 {
 		t.Errorf("empty log: %s", empty.Bytes())
+	}
+}
+
+func TestExportDecodesContentEncodings(t *testing.T) {
+	text := `{"greeting":"hello, hello, hello"}`
+	var br bytes.Buffer
+	bw := brotli.NewWriter(&br)
+	bw.Write([]byte(text))
+	bw.Close()
+	var zl bytes.Buffer
+	zw := zlib.NewWriter(&zl)
+	zw.Write([]byte(text))
+	zw.Close()
+	var raw bytes.Buffer
+	fw, _ := flate.NewWriter(&raw, flate.BestCompression)
+	fw.Write([]byte(text))
+	fw.Close()
+	gzBr := gz(string(br.Bytes())) // br first, then gzip: "br, gzip"
+	tests := []struct {
+		name, coding string
+		body         []byte
+		truncated    bool
+		wantText     string
+		wantNote     string
+	}{
+		{"br", "br", br.Bytes(), false, text, ""},
+		{"gzip", "gzip", gz(text), false, text, ""},
+		{"deflate (zlib)", "deflate", zl.Bytes(), false, text, ""},
+		{"deflate (raw)", "deflate", raw.Bytes(), false, text, ""},
+		{"two codings", "br, gzip", gzBr, false, text, ""},
+		{"identity", "identity", []byte(text), false, text, ""},
+		{"truncated gzip decodes its prefix", "gzip", gz(text)[:len(gz(text))-8], true, text, "truncated"},
+		{"unknown coding stays as recorded", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, false, "KLUv/Q==", `content left zstd-encoded: unsupported coding "zstd"`},
+		{"corrupt gzip stays as recorded", "gzip", []byte("not gzip"), false, "not gzip", "content left gzip-encoded"},
+	}
+	for _, tc := range tests {
+		f := capture.Flow{ID: 1, State: capture.StateDone, Timings: capture.Timings{Start: t0},
+			Request: capture.Request{Method: "GET", URL: "http://a.test/"},
+			Response: &capture.Response{Status: 200, Header: hdrs("Content-Encoding", tc.coding, "Content-Type", "application/json"),
+				Body: capture.NewBody(tc.body, int64(len(tc.body))+map[bool]int64{true: 8, false: 0}[tc.truncated], tc.truncated)}}
+		var buf bytes.Buffer
+		if err := Write(&buf, []capture.Flow{f}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		c := decodeHAR(t, buf.Bytes()).Log.Entries[0]["response"].(map[string]any)["content"].(map[string]any)
+		got := fmt.Sprint(c["text"])
+		if tc.truncated {
+			if got == "" || !strings.HasPrefix(tc.wantText, got) {
+				t.Errorf("%s: content.text %q, want a prefix of %q", tc.name, got, tc.wantText)
+			}
+		} else if got != tc.wantText {
+			t.Errorf("%s: content.text %q, want %q", tc.name, got, tc.wantText)
+		}
+		if note, _ := c["comment"].(string); tc.wantNote != "" && !strings.Contains(note, tc.wantNote) || tc.wantNote == "" && note != "" {
+			t.Errorf("%s: comment %q, want %q", tc.name, note, tc.wantNote)
+		}
+	}
+}
+
+func TestExportCapsDecompressionBombs(t *testing.T) {
+	bomb := gz(strings.Repeat("A", maxDecoded+1000))
+	f := capture.Flow{ID: 1, State: capture.StateDone, Timings: capture.Timings{Start: t0},
+		Request:  capture.Request{Method: "GET", URL: "http://a.test/"},
+		Response: &capture.Response{Status: 200, Header: hdrs("Content-Encoding", "gzip"), Body: capture.NewBody(bomb, int64(len(bomb)), false)}}
+	var buf bytes.Buffer
+	if err := Write(&buf, []capture.Flow{f}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > maxDecoded+64<<10 {
+		t.Errorf("a %d-byte gzip body exported as %d bytes", len(bomb), buf.Len())
+	}
+	if !bytes.Contains(buf.Bytes(), []byte("decoded content cut at")) {
+		t.Error("the cut is not noted")
 	}
 }
