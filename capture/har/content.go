@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
 )
@@ -20,9 +21,11 @@ const maxDecoded = 32 << 20
 
 // decodeContent undoes the Content-Encoding of a recorded body, because
 // HAR's content.text holds the decoded content. Codings are undone from
-// the last applied to the first. A body that does not decode is returned
-// as recorded, with a note saying so; a truncated body decodes as far as
-// its bytes go.
+// the last applied to the first; a truncated body decodes as far as its
+// bytes go. A body that does not decode is returned as recorded: silently
+// when it is valid UTF-8 (a flow imported from a HAR already holds the
+// decoded text under its original Content-Encoding header), with a note
+// otherwise.
 func decodeContent(contentEncoding string, data []byte, truncated bool) ([]byte, string) {
 	if contentEncoding == "" || len(data) == 0 {
 		return data, ""
@@ -36,18 +39,25 @@ func decodeContent(contentEncoding string, data []byte, truncated bool) ([]byte,
 		}
 		r, err := decoder(c, out)
 		if err != nil {
-			return data, fmt.Sprintf("corscope: content left %s-encoded: %v", contentEncoding, err)
+			return undecodable(data, contentEncoding, err)
 		}
 		dec, err := io.ReadAll(io.LimitReader(r, maxDecoded+1))
 		if len(dec) > maxDecoded {
 			return dec[:maxDecoded], fmt.Sprintf("corscope: decoded content cut at %d bytes", maxDecoded)
 		}
 		if err != nil && !(truncated && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF))) {
-			return data, fmt.Sprintf("corscope: content left %s-encoded: %v", contentEncoding, err)
+			return undecodable(data, contentEncoding, err)
 		}
 		out = dec
 	}
 	return out, ""
+}
+
+func undecodable(data []byte, contentEncoding string, err error) ([]byte, string) {
+	if utf8.Valid(data) {
+		return data, ""
+	}
+	return data, fmt.Sprintf("corscope: content left %s-encoded: %v", contentEncoding, err)
 }
 
 // decoder returns a reader undoing one content coding.

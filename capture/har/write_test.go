@@ -278,7 +278,8 @@ func TestExportDecodesContentEncodings(t *testing.T) {
 		{"identity", "identity", []byte(text), false, text, ""},
 		{"truncated gzip decodes its prefix", "gzip", gz(text)[:len(gz(text))-8], true, text, "truncated"},
 		{"unknown coding stays as recorded", "zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, false, "KLUv/Q==", `content left zstd-encoded: unsupported coding "zstd"`},
-		{"corrupt gzip stays as recorded", "gzip", []byte("not gzip"), false, "not gzip", "content left gzip-encoded"},
+		{"corrupt gzip stays as recorded", "gzip", []byte{0x1f, 0x8b, 8, 0, 0xff, 0xfe}, false, "H4sIAP/+", "content left gzip-encoded"},
+		{"text under a br header is already decoded", "br", []byte(text), false, text, ""},
 	}
 	for _, tc := range tests {
 		f := capture.Flow{ID: 1, State: capture.StateDone, Timings: capture.Timings{Start: t0},
@@ -301,6 +302,28 @@ func TestExportDecodesContentEncodings(t *testing.T) {
 		if note, _ := c["comment"].(string); tc.wantNote != "" && !strings.Contains(note, tc.wantNote) || tc.wantNote == "" && note != "" {
 			t.Errorf("%s: comment %q, want %q", tc.name, note, tc.wantNote)
 		}
+	}
+}
+
+// An imported flow holds the decoded body under its Content-Encoding
+// header; exporting it again must not garble it or add a note.
+func TestReexportOfImportedEncodedBody(t *testing.T) {
+	var br bytes.Buffer
+	bw := brotli.NewWriter(&br)
+	bw.Write([]byte("<p>héllo</p>"))
+	bw.Close()
+	f := capture.Flow{ID: 1, State: capture.StateDone, Timings: capture.Timings{Start: t0},
+		Request:  capture.Request{Method: "GET", URL: "http://a.test/"},
+		Response: &capture.Response{Status: 200, Header: hdrs("Content-Encoding", "br"), Body: capture.NewBody(br.Bytes(), int64(br.Len()), false)}}
+	once := roundTrip(t, []capture.Flow{f}, Options{})
+	twice := roundTrip(t, once, Options{})
+	if data, _ := twice[0].Response.Body.Data(); string(data) != "<p>héllo</p>" || twice[0].Response.Body.Size != int64(br.Len()) {
+		t.Errorf("after two round trips: %q size %d", data, twice[0].Response.Body.Size)
+	}
+	var buf bytes.Buffer
+	Write(&buf, once, Options{})
+	if bytes.Contains(buf.Bytes(), []byte("left br-encoded")) {
+		t.Error("re-export noted the decoded body as undecodable")
 	}
 }
 
