@@ -23,11 +23,13 @@ import (
 	"time"
 
 	"github.com/charmbracelet/fang"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
+	"github.com/corscope/corscope/ui"
 )
 
 // version is set by the linker for releases (-X main.version=…).
@@ -159,12 +161,89 @@ func addProxyFlags(cmd *cobra.Command, pf *proxyFlags) {
 }
 
 func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
-	// Until the interface exists: one line per finished flow on stdout.
-	out := cmd.OutOrStdout()
-	return runProxy(cmd, c, pf, func(f capture.Flow) error {
-		_, err := fmt.Fprintln(out, capture.FormatLine(f))
-		return err
+	if !interactive(cmd) {
+		// No terminal to draw on (piped, CI): one line per finished flow.
+		out := cmd.OutOrStdout()
+		return runProxy(cmd, c, pf, func(f capture.Flow) error {
+			_, err := fmt.Fprintln(out, capture.FormatLine(f))
+			return err
+		})
+	}
+	stderr := cmd.ErrOrStderr()
+	fail := func(err error) error {
+		fmt.Fprintln(stderr, "corscope: "+err.Error())
+		return exitCode(1, nil)
+	}
+	allow, err := capture.ParseAllowRemote(pf.allowRemote)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := capture.Listen(capture.Config{
+		Listen:           pf.listen,
+		Home:             c.home,
+		MaxBody:          c.maxBody,
+		UpstreamCAFiles:  pf.upstreamCA,
+		InsecureUpstream: pf.insecureUpstream,
+		AllowRemote:      allow,
+		Store:            capture.NewStore(c.maxFlows),
+		// The interface owns the terminal; failures become recorded flows.
+		ErrorLog: log.New(io.Discard, "", 0),
 	})
+	if err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	served := make(chan error, 1)
+	go func() {
+		err := p.Serve()
+		if err != nil {
+			cancel(err)
+		}
+		served <- err
+	}()
+	var notice string
+	if pf.insecureUpstream {
+		notice = "--insecure-upstream: upstream TLS certificates are NOT verified"
+	}
+	uiErr := ui.Run(ctx, ui.Options{
+		Store: p.Store(), Analyzer: analyze.NewAnalyzer(), Live: true,
+		ListenAddr: p.Addr(), Home: c.home, SaveOnExit: pf.har, Notice: notice,
+		Export: exportHAR,
+	})
+	sctx, done := context.WithTimeout(context.Background(), capture.DefaultGrace)
+	_ = p.Shutdown(sctx)
+	done()
+	serveErr := <-served
+	if n := p.Store().Evicted(); n > 0 {
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
+	}
+	if pf.har != "" {
+		flows := p.Store().Snapshot()
+		if err := exportHAR(pf.har, flows); err != nil {
+			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
+		}
+		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
+	}
+	if uiErr != nil {
+		return uiErr
+	}
+	return serveErr
+}
+
+// interactive reports whether the command can draw the interface: stdin
+// and stdout are both terminals.
+func interactive(cmd *cobra.Command) bool {
+	in, okIn := cmd.InOrStdin().(*os.File)
+	out, okOut := cmd.OutOrStdout().(*os.File)
+	return okIn && okOut && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
+}
+
+// exportHAR writes flows as HAR with corscope's verdict in each entry's
+// _cors field (the interface's `e`, and --har on exit).
+func exportHAR(path string, flows []capture.Flow) error {
+	return har.WriteFile(path, flows, har.Options{Version: version, Extra: analyze.HARExtra(analyze.AnalyzeAll(flows))})
 }
 
 // runProxy runs the proxy headless until SIGINT/SIGTERM, hands every
@@ -256,7 +335,27 @@ func newOpenCmd(c *common) *cobra.Command {
 		Short: "Browse a saved capture (HAR) in the interface",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if !interactive(cmd) {
+				return fmt.Errorf("corscope open needs a terminal; for a report on %s run: corscope analyze %s", args[0], args[0])
+			}
+			flows, err := har.ReadFile(args[0])
+			var notice string
+			switch {
+			case err != nil && len(flows) == 0:
+				return err
+			case err != nil:
+				// A file broken part-way: show what was read, and say so.
+				notice = fmt.Sprintf("%v — showing the %d entries before it", err, len(flows))
+			}
+			// Keep every entry of the file, even beyond --max-flows.
+			store := capture.NewStore(max(c.maxFlows, len(flows)))
+			for _, f := range flows {
+				store.Add(f)
+			}
+			return ui.Run(cmd.Context(), ui.Options{
+				Store: store, Analyzer: analyze.NewAnalyzer(), Title: filepath.Base(args[0]),
+				Home: c.home, Notice: notice, Export: exportHAR,
+			})
 		},
 	}
 }

@@ -56,10 +56,6 @@ func (c *detailCtx) fix(l *lines, fw string) (copyText, copyWhat string) {
 	f := fixes[sel]
 	l.segs(seg{st.Muted, "Framework  "}, seg{st.Heading, clean(f.Title)}, seg{st.Muted, "  " + strconv.Itoa(sel+1) + "/" + strconv.Itoa(len(fixes)) + " · ←/→ change"})
 	l.out = append(l.out, frameworkStrip(st, fixes, sel, l.w))
-	if v.Fix.PreflightUnhandled {
-		l.blank()
-		l.add(st.WarnText, "", "The OPTIONS preflight was answered by routing or auth before any CORS code ran: the CORS layer must come first.")
-	}
 	l.blank()
 	for _, ln := range strings.Split(strings.TrimRight(f.Snippet, "\n"), "\n") {
 		codeLine(l, st, ln)

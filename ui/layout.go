@@ -11,7 +11,7 @@ const (
 	minHeight = 10
 	// splitRightWidth: from this width on, the detail pane sits to the
 	// right of the list; narrower terminals put it below.
-	splitRightWidth = 120
+	splitRightWidth = 130
 	// compactHeight: below it the header shrinks to one line.
 	compactHeight = 16
 )
@@ -48,7 +48,7 @@ func computeLayout(w, h int) layout {
 	b := l.body
 	if w >= splitRightWidth {
 		l.right = true
-		dw := clamp(w*45/100, 50, 110)
+		dw := clamp(w*42/100, 50, 110)
 		lw := w - dw - 1 // one column for the separator
 		l.list = rect{0, b.y, lw, b.h}
 		l.detail = rect{lw + 1, b.y, dw, b.h}

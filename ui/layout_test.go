@@ -22,8 +22,9 @@ func TestComputeLayout(t *testing.T) {
 		{80, 15, false, false, 1},
 		{80, 16, false, false, 2},
 		{80, 24, false, false, 2},
-		{119, 40, false, false, 2},
-		{120, 40, false, true, 2},
+		{120, 40, false, false, 2},
+		{129, 40, false, false, 2},
+		{130, 40, false, true, 2},
 		{140, 40, false, true, 2},
 		{300, 80, false, true, 2},
 	}

@@ -56,7 +56,7 @@ const (
 	timeW   = 8
 	sizeW   = 6
 	durW    = 6
-	minFlex = 24
+	minFlex = 28
 )
 
 func planColumns(w int, maxID capture.FlowID) columns {
@@ -79,11 +79,17 @@ func planColumns(w int, maxID capture.FlowID) columns {
 		}
 		return n
 	}
-	for _, drop := range []*bool{&c.time, &c.size, &c.dur, &c.kind} {
+	// Drop the optional columns while host/path would be cramped; the
+	// kind column (it carries the preflight ↔ actual pairing) goes last,
+	// only when even a short host/path would not fit.
+	for _, drop := range []*bool{&c.time, &c.size, &c.dur} {
 		if w-fixed() >= minFlex {
 			break
 		}
 		*drop = false
+	}
+	if w-fixed() < minFlex/2 {
+		c.kind = false
 	}
 	flex := max(1, w-fixed())
 	if flex >= 60 {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -90,10 +91,13 @@ type Model struct {
 	paused       bool
 	tls          TLSStats
 	tlsFlows     int // flows seen with client TLS (interception works)
-	changes      uint64
-	exportedAt   uint64
-	loaded       bool // the first complete load happened
-	quitting     bool
+	// tlsRejectedFlows counts recorded client handshake failures (the
+	// browser does not trust the CA), for when Options.TLS is nil.
+	tlsRejectedFlows int
+	changes          uint64
+	exportedAt       uint64
+	loaded           bool // the first complete load happened
+	quitting         bool
 }
 
 // New builds the model over o.Store. It reads ui.json (before the program
@@ -127,6 +131,9 @@ func New(ctx context.Context, o Options) *Model {
 		prefs:  loadPrefs(o.Home),
 	}
 	m.fw = m.prefs.Framework
+	if o.Notice != "" {
+		m.status, m.statusErr = o.Notice, true
+	}
 	m.list.follow = o.Live
 	m.paused = o.Store.Paused()
 	m.help.Styles = m.th.st.Help
@@ -292,6 +299,9 @@ func (m *Model) applyBatch(b batchMsg) {
 		if f.TLS != nil && (old == nil || old.f.TLS == nil) {
 			m.tlsFlows++
 		}
+		if old == nil && browserRejectedCA(f) {
+			m.tlsRejectedFlows++
+		}
 		m.t.upsert(newRow(f, v, ver))
 		m.noteDirty(f.ID)
 	}
@@ -318,6 +328,14 @@ func (m *Model) applyBatch(b batchMsg) {
 		}
 	}
 	m.fixSel()
+}
+
+// browserRejectedCA recognises the failed flow the proxy records when the
+// browser refuses corscope's certificate. capture has no dedicated
+// ErrorKind for it, so this reads the ErrTLS reason it writes.
+func browserRejectedCA(f *capture.Flow) bool {
+	return f.State == capture.StateFailed && f.ErrorKind == capture.ErrTLS &&
+		(strings.Contains(f.Error, "browser rejected") || strings.Contains(f.Error, "handshake with the browser"))
 }
 
 func (m *Model) maxID() capture.FlowID {

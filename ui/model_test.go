@@ -694,6 +694,16 @@ func TestTLSHint(t *testing.T) {
 	if !strings.Contains(screen(m), "HTTPS: trust the CA → corscope browser / corscope ca") {
 		t.Fatalf("no trust hint:\n%s", screen(m))
 	}
+	// Without counters from the proxy, the hint reads the recorded flows.
+	st := m.o.Store
+	st.Add(capture.Flow{State: capture.StateFailed, ErrorKind: capture.ErrTLS,
+		Error:   "the browser rejected corscope's certificate for api.test:443 (remote error: tls: unknown certificate authority): it does not trust corscope's CA yet",
+		Request: capture.Request{Method: "CONNECT", URL: "https://api.test:443"}})
+	pump(m)
+	if !strings.Contains(screen(m), "✗ HTTPS: the browser rejects the CA") {
+		t.Fatalf("a rejected handshake flow is not reflected:\n%s", screen(m))
+	}
+	m.o.TLS = func() TLSStats { return TLSStats{} }
 	m.Update(tlsMsg{TLSStats{Rejected: 2}})
 	if !strings.Contains(screen(m), "✗ HTTPS: the browser rejects the CA") {
 		t.Fatalf("rejected handshakes not shown:\n%s", screen(m))

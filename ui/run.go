@@ -66,6 +66,10 @@ type Options struct {
 	// from the flows.
 	TLS func() TLSStats
 
+	// Notice is shown in the status line at start, e.g. that a HAR file
+	// broke after some entries and only those are shown.
+	Notice string
+
 	// Location for the time column; nil means time.Local.
 	Location *time.Location
 	// Now is the clock for the export file name; nil means time.Now.

@@ -211,15 +211,16 @@ func (c *detailCtx) timeline(l *lines) {
 // it is missing) and what would pass.
 func (c *detailCtx) refLine(l *lines, h analyze.HeaderRef) {
 	st := c.st
-	where := "#" + idText(h.Flow) + " " + string(h.Side) + "  "
 	if h.Missing {
-		l.segs(seg{st.BadText, "  ✗ "}, seg{st.Muted, where}, seg{st.Missing, clean(h.Name) + ": — missing"})
+		c.kv(l, "✗ ", clean(h.Name), "— missing", st.Missing, st.Missing)
 	} else {
-		l.segs(seg{st.BadText, "  ✗ "}, seg{st.Muted, where}, seg{st.Offending, clean(h.Name) + ": " + clean(h.Value)})
+		c.kv(l, "✗ ", clean(h.Name), clean(h.Value), st.Offending, st.Offending)
 	}
+	where := "in the " + string(h.Side) + " of #" + idText(h.Flow)
 	if h.Want != "" {
-		l.add(st.Want, "      ", "want: "+clean(h.Want))
+		where += " · want: " + clean(h.Want)
 	}
+	l.add(st.Muted, "    ", where)
 }
 
 func statusPhrase(f *capture.Flow) string {

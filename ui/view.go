@@ -124,12 +124,16 @@ func (m *Model) filterShown() string {
 // trustSeg is the HTTPS interception hint.
 func (m *Model) trustSeg() seg {
 	st := &m.th.st
+	tls := m.tls
+	if m.o.TLS == nil {
+		tls = TLSStats{Intercepted: uint64(m.tlsFlows), Rejected: uint64(m.tlsRejectedFlows)}
+	}
 	switch {
-	case m.tls.Rejected > 0 && m.tls.Intercepted == 0:
+	case tls.Rejected > 0 && tls.Intercepted == 0:
 		return seg{st.Untrusted, "✗ HTTPS: the browser rejects the CA → corscope browser / corscope ca"}
-	case m.tls.Rejected > 0:
-		return seg{st.Untrusted, "! HTTPS: " + strconv.FormatUint(m.tls.Rejected, 10) + " handshakes rejected → corscope ca"}
-	case m.tls.Intercepted > 0 || m.tlsFlows > 0:
+	case tls.Rejected > 0:
+		return seg{st.Untrusted, "! HTTPS: " + strconv.FormatUint(tls.Rejected, 10) + " handshakes rejected → corscope ca"}
+	case tls.Intercepted > 0:
 		return seg{st.Trusted, "✓ HTTPS intercepted"}
 	}
 	return seg{st.Untrusted, "HTTPS: trust the CA → corscope browser / corscope ca"}

@@ -1,0 +1,82 @@
+package ui
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/corscope/corscope/analyze"
+	"github.com/corscope/corscope/capture"
+	"github.com/corscope/corscope/capture/har"
+)
+
+// e2eHAR is the capture the tmux end-to-end script opens: the mixed
+// fixture written by the real HAR writer.
+const e2eHAR = "testdata/e2e/blocked.har"
+
+var writeE2E = flag.Bool("write-e2e", false, "rewrite "+e2eHAR+" from the fixture")
+
+// TestE2EHARIsBlocked pins the script's precondition with the real HAR
+// reader and analyzer: the file holds a preflight Chrome blocks with
+// PreflightMissingAllowOriginHeader, whose PUT was never sent.
+func TestE2EHARIsBlocked(t *testing.T) {
+	if *writeE2E {
+		var flows []capture.Flow
+		for i, x := range mixedFixture() {
+			f := x.f
+			f.ID = capture.FlowID(i + 1)
+			flows = append(flows, f)
+		}
+		if err := os.MkdirAll(filepath.Dir(e2eHAR), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := har.WriteFile(e2eHAR, flows, har.Options{Version: "e2e-fixture"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flows, err := har.ReadFile(e2eHAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocked []analyze.Verdict
+	for _, v := range analyze.AnalyzeAll(flows) {
+		if v.Kind == analyze.KindBlocked {
+			blocked = append(blocked, v)
+		}
+	}
+	found := false
+	for _, v := range blocked {
+		if v.Error == "PreflightMissingAllowOriginHeader" && v.NeverSent {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("%s: no never-sent PreflightMissingAllowOriginHeader among the blocked verdicts %+v", e2eHAR, blocked)
+	}
+}
+
+// TestTUIEndToEnd runs scripts/tui-e2e.sh: the real binary in tmux opens
+// the HAR, a blocked flow is opened, the Fix tab is checked. It needs tmux
+// (CI installs it) and builds the binary, so -short skips it.
+func TestTUIEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux; run without -short")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "tui-e2e.sh"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "E2E_ARTIFACTS="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "tui e2e OK") {
+		t.Fatalf("scripts/tui-e2e.sh failed: %v\n%s", err, out)
+	}
+}
