@@ -12,7 +12,7 @@ import (
 )
 
 // validatorDir holds a pinned npm har-validator; node_modules is installed
-// on first use (CI runs the same npm install).
+// on first use from package-lock.json with npm ci.
 const validatorDir = "testdata/validator"
 
 func harValidator(t *testing.T) string {
@@ -24,10 +24,10 @@ func harValidator(t *testing.T) string {
 		if _, err := exec.LookPath("npm"); err != nil {
 			t.Skip("npm is not installed: cannot install har-validator (CI installs nodejs and npm)")
 		}
-		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund")
+		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 		cmd.Dir = validatorDir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm install har-validator in %s: %v\n%s", validatorDir, err, out)
+			t.Fatalf("npm ci (har-validator) in %s: %v\n%s", validatorDir, err, out)
 		}
 	}
 	return filepath.Join(validatorDir, "validate.js")
