@@ -195,9 +195,11 @@ func paramSuffix(p string) string {
 	return " (" + p + ")"
 }
 
-// same reports whether two Chromium results are the same decision.
+// same reports whether two Chromium results are the same decision, told
+// the same way on the console.
 func (r chromeResult) same(o chromeResult) bool {
-	return r.Kind == o.Kind && r.Error == o.Error && r.Param == o.Param && r.Warning == o.Warning
+	return r.Kind == o.Kind && r.Error == o.Error && r.Param == o.Param && r.Warning == o.Warning &&
+		corsConsoleLine(r.Console) == corsConsoleLine(o.Console)
 }
 
 func (c *chromium) jsSteps(sc *scenario) []jsStep {
@@ -224,10 +226,12 @@ func (c *chromium) jsSteps(sc *scenario) []jsStep {
 // run performs a scenario in a freshly loaded page (Blink reports each
 // deprecation once per page, and a fresh page keeps scenarios apart) and
 // reads Chromium's verdict from the DevTools events.
-func (c *chromium) run(ctx context.Context, sc *scenario) (chromeResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+func (c *chromium) run(sc *scenario) (chromeResult, error) {
+	// The tab's context, with a deadline for this scenario only: the
+	// browser lives on (chromedp API.md §21).
+	ctx, cancel := context.WithTimeout(c.tab, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(c.tab, chromedp.Navigate(c.origins[or(sc.Page, rolePage)]+"/")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.origins[or(sc.Page, rolePage)]+"/")); err != nil {
 		return chromeResult{}, fmt.Errorf("load the page: %w", err)
 	}
 	mark := c.mark()
@@ -235,7 +239,7 @@ func (c *chromium) run(ctx context.Context, sc *scenario) (chromeResult, error) 
 	if err != nil {
 		return chromeResult{}, err
 	}
-	res, err := chromedp.Run(c.tab, chromedp.Evaluate[[]stepResult]("runSteps("+string(js)+")", chromedp.EvalAwaitPromise))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[[]stepResult]("runSteps("+string(js)+")", chromedp.EvalAwaitPromise))
 	if err != nil {
 		return chromeResult{}, fmt.Errorf("run the steps: %w", err)
 	}
@@ -254,8 +258,9 @@ func (c *chromium) run(ctx context.Context, sc *scenario) (chromeResult, error) 
 	// Wait until every request of the scenario has finished or failed,
 	// and for what Chromium reports after that: the CORS error of a failed
 	// step (a Blink-side refusal only raises a CorsIssue; events of
-	// different requests may arrive out of order), or the Authorization
-	// deprecation of a request that passed. Each wait is bounded.
+	// different requests may arrive out of order) and its console line,
+	// or the Authorization deprecation of a request that passed. Each
+	// wait is bounded.
 	var out partial
 	var grace <-chan time.Time
 	for {
@@ -266,6 +271,9 @@ func (c *chromium) run(ctx context.Context, sc *scenario) (chromeResult, error) 
 		}
 		if done && sendsAuth && !anyFailed && !out.Warning {
 			done = false
+		}
+		if done && out.Kind == kindBlocked && out.Error != "DisallowedByMode" && corsConsoleLine(out.Console) == "" {
+			done = false // the console line is compared too
 		}
 		if done {
 			return out.chromeResult, nil

@@ -133,7 +133,6 @@ func preflight(status int, kv ...string) route {
 func (r route) on(role string) route { r.On = role; return r }
 func (r route) at(path string) route { r.Path = path; return r }
 func (r route) to(loc string) route  { r.Location = loc; return r }
-func (r route) only(m string) route  { r.Method = m; return r }
 func routes(rs ...route) []route     { return rs }
 func steps(ss ...step) []step        { return ss }
 func n(i int) *int                   { return &i }
