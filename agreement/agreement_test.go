@@ -40,6 +40,7 @@ func TestAgreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(proxied.close)
 	version := proxied.version
 	for _, r := range rows {
 		r.proxied, r.proxiedErr = proxied.run(r.sc)
@@ -57,6 +58,7 @@ func TestAgreement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(direct.close)
 	for _, r := range rows {
 		r.direct, r.directErr = direct.run(r.sc)
 		r.directHits = srv.hitsFor(r.sc.ID)
@@ -117,8 +119,8 @@ type row struct {
 	notes    []string // worth reading, not failures
 }
 
-// preflightErrors are the CorsErrors decided on the preflight: the actual
-// request was never sent, so corscope must say so on the OPTIONS.
+// preflightError reports whether a CorsError is decided on the preflight:
+// the actual request was never sent, so corscope must say so on the OPTIONS.
 func preflightError(e string) bool {
 	return strings.HasPrefix(e, "Preflight") || strings.HasSuffix(e, "PreflightResponse")
 }

@@ -23,11 +23,12 @@ import (
 // the DevTools events of that tab in arrival order.
 type chromium struct {
 	mode    string // "proxied" or "direct"
-	version string // e.g. "Chrome/156.0.8078.108" (HeadlessChrome in headless mode)
+	version string // Browser.getVersion product, e.g. "Chrome/156.0.8078.108"
 	origins origins
 	b       *browser.Browser
 	tab     context.Context
 	stop    []func()
+	closed  sync.Once
 
 	mu     sync.Mutex
 	events []any
@@ -97,10 +98,14 @@ func startChromium(ctx context.Context, mode string, o browser.Options, org orig
 	return c, nil
 }
 
+// close ends the tab, the DevTools connection and the browser (its
+// profile is removed); it may be called more than once.
 func (c *chromium) close() {
-	for i := len(c.stop) - 1; i >= 0; i-- {
-		c.stop[i]()
-	}
+	c.closed.Do(func() {
+		for i := len(c.stop) - 1; i >= 0; i-- {
+			c.stop[i]()
+		}
+	})
 }
 
 // record runs on chromedp's reading goroutine: keep the event, wake the
