@@ -68,14 +68,14 @@ func (r *Report) writeMarkdownFix(ew *reportWriter, p *Problem) {
 	if p.Fix == nil {
 		return
 	}
-	if p.Fix.PreflightUnhandled {
-		ew.printf("**Fix:** let the CORS layer answer `OPTIONS %s` before routing and authentication.\n\n", reportMDCode(reportPath(p.Fix.Path)))
-	}
 	pre, act := RequiredHeaders(p.Fix.spec())
 	if len(pre) > 0 {
-		ew.printf("The preflight response (OPTIONS, 2xx) must carry:\n\n```http\n%s\n```\n\n", strings.Join(pre, "\n"))
+		ew.printf("%sthe preflight response (OPTIONS, 2xx) must carry:\n\n```http\n%s\n```\n\n", p.fixLead(), strings.Join(pre, "\n"))
 	}
-	ew.printf("The %s response must carry:\n\n```http\n%s\n```\n\n", p.Method, strings.Join(act, "\n"))
+	ew.printf("%sthe %s response must carry:\n\n```http\n%s\n```\n\n", p.fixLead(), p.Method, strings.Join(act, "\n"))
+	if p.Fix.PreflightUnhandled {
+		ew.printf("And let the CORS layer answer `OPTIONS %s` before routing and authentication run.\n\n", reportMDCode(reportPath(p.Fix.Path)))
+	}
 	for _, f := range p.Fixes {
 		body := fmt.Sprintf("```%s\n%s\n```\n", f.Language, strings.TrimRight(f.Snippet, "\n"))
 		if f.Note != "" {

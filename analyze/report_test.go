@@ -46,6 +46,9 @@ func reportFixture() ([]capture.Flow, []analyze.Verdict) {
 	}
 	pre := blockedV(4, "PreflightMissingAllowOriginHeader", "Access to fetch at 'http://api.test/users' … preflight …")
 	pre.Role, pre.Method, pre.Pair, pre.NeverSent = analyze.RolePreflight, "PUT", 5, true
+	unhandled := *spec
+	unhandled.PreflightUnhandled = true
+	pre.Fix = &unhandled
 	act := blockedV(5, "PreflightMissingAllowOriginHeader", "Access to fetch at 'http://api.test/users' … preflight …")
 	act.Role, act.Method, act.Pair = analyze.RoleActual, "PUT", 4
 	warn := []analyze.Warning{{Code: "wildcard-origin", Message: "Any site can read this.", Header: "Access-Control-Allow-Origin"}}
@@ -55,7 +58,7 @@ func reportFixture() ([]capture.Flow, []analyze.Verdict) {
 		blockedV(3, "MissingAllowOriginHeader", "third console"),
 		pre, act,
 		{Flow: 6, Kind: analyze.KindUndecidable, DependsOn: "the credentials mode", Explanation: "no cookie", Fix: spec},
-		{Flow: 7, Kind: analyze.KindAllowed, Warnings: warn},
+		{Flow: 7, Kind: analyze.KindAllowed, Warnings: warn, Fix: &analyze.FixSpec{Origin: "http://localhost:3000", Methods: []string{"GET"}}},
 		{Flow: 8, Kind: analyze.KindNotCORS},
 		{Flow: 9, Kind: analyze.KindFailed},
 		{Flow: 10, Kind: analyze.KindAllowed, Warnings: warn},
@@ -191,8 +194,11 @@ func TestReportTextAndMarkdown(t *testing.T) {
 		"GET http://api.test/items  from http://localhost:3000, http://localhost:5173  [#1, #2, #3]",
 		"Console: Access to fetch at 'http://api.test/items?page=1'",
 		"Header: response header Access-Control-Allow-Origin is missing (want http://localhost:3000)",
-		"The preflight response (OPTIONS, 2xx) must carry:\n    Access-Control-Allow-Origin: http://localhost:3000\n    Access-Control-Allow-Methods: PUT\n    Access-Control-Allow-Headers: content-type",
+		"Fix: the preflight response (OPTIONS, 2xx) must carry:\n    Access-Control-Allow-Origin: http://localhost:3000\n    Access-Control-Allow-Methods: PUT\n    Access-Control-Allow-Headers: content-type",
+		"    Vary: Origin\n  And let the CORS layer answer OPTIONS /users before routing and authentication run.",
 		"UNDECIDABLE  (once)",
+		"To pass in every case, the GET response must carry:",
+		"Safely configured, the GET response must carry:",
 		"Depends on: the credentials mode",
 		"WARNING  wildcard-origin  (2 times)",
 	} {

@@ -163,18 +163,18 @@ func (r *Report) writeTextFix(ew *reportWriter, p *Problem) {
 		return
 	}
 	pre, act := RequiredHeaders(p.Fix.spec())
-	if p.Fix.PreflightUnhandled {
-		ew.printf("  Fix: let the CORS layer answer OPTIONS %s before routing and authentication.\n", reportPath(p.Fix.Path))
-	}
 	if len(pre) > 0 {
-		ew.printf("  The preflight response (OPTIONS, 2xx) must carry:\n")
+		ew.printf("  %sthe preflight response (OPTIONS, 2xx) must carry:\n", p.fixLead())
 		for _, h := range pre {
 			ew.printf("    %s\n", h)
 		}
 	}
-	ew.printf("  The %s response must carry:\n", p.Method)
+	ew.printf("  %sthe %s response must carry:\n", p.fixLead(), p.Method)
 	for _, h := range act {
 		ew.printf("    %s\n", h)
+	}
+	if p.Fix.PreflightUnhandled {
+		ew.printf("  And let the CORS layer answer OPTIONS %s before routing and authentication run.\n", reportPath(p.Fix.Path))
 	}
 	if len(p.Fixes) > 0 {
 		keys := make([]string, len(p.Fixes))
@@ -185,6 +185,20 @@ func (r *Report) writeTextFix(ew *reportWriter, p *Problem) {
 	} else if p.FixError != "" {
 		ew.printf("  No fix snippet: %s\n", p.FixError)
 	}
+}
+
+// fixLead starts the sentence introducing the required headers: a must
+// for a blocked request, a condition for one that passes only without
+// credentials, a recommendation for a warning. The result ends where
+// "the … response must carry:" continues it.
+func (p *Problem) fixLead() string {
+	switch p.Kind {
+	case ProblemUndecidable:
+		return "To pass in every case, "
+	case ProblemWarning:
+		return "Safely configured, "
+	}
+	return "Fix: "
 }
 
 func reportPath(p string) string {
