@@ -72,7 +72,11 @@ func (r *Report) writeMarkdownFix(ew *reportWriter, p *Problem) {
 	if len(pre) > 0 {
 		ew.printf("%sthe preflight response (OPTIONS, 2xx) must carry:\n\n```http\n%s\n```\n\n", p.fixLead(), strings.Join(pre, "\n"))
 	}
-	ew.printf("%sthe %s response must carry:\n\n```http\n%s\n```\n\n", p.fixLead(), p.Method, strings.Join(act, "\n"))
+	lead := p.fixLead() + "the"
+	if len(pre) > 0 {
+		lead = "Then the"
+	}
+	ew.printf("%s %s response must carry:\n\n```http\n%s\n```\n\n", lead, p.Method, strings.Join(act, "\n"))
 	if p.Fix.PreflightUnhandled {
 		ew.printf("And let the CORS layer answer `OPTIONS %s` before routing and authentication run.\n\n", reportMDCode(reportPath(p.Fix.Path)))
 	}

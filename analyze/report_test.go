@@ -195,7 +195,7 @@ func TestReportTextAndMarkdown(t *testing.T) {
 		"Console: Access to fetch at 'http://api.test/items?page=1'",
 		"Header: response header Access-Control-Allow-Origin is missing (want http://localhost:3000)",
 		"Fix: the preflight response (OPTIONS, 2xx) must carry:\n    Access-Control-Allow-Origin: http://localhost:3000\n    Access-Control-Allow-Methods: PUT\n    Access-Control-Allow-Headers: content-type",
-		"    Vary: Origin\n  And let the CORS layer answer OPTIONS /users before routing and authentication run.",
+		"  Then the PUT response must carry:\n    Access-Control-Allow-Origin: http://localhost:3000\n    Vary: Origin\n  And let the CORS layer answer OPTIONS /users before routing and authentication run.",
 		"UNDECIDABLE  (once)",
 		"To pass in every case, the GET response must carry:",
 		"Safely configured, the GET response must carry:",

@@ -169,7 +169,11 @@ func (r *Report) writeTextFix(ew *reportWriter, p *Problem) {
 			ew.printf("    %s\n", h)
 		}
 	}
-	ew.printf("  %sthe %s response must carry:\n", p.fixLead(), p.Method)
+	if len(pre) > 0 {
+		ew.printf("  Then the %s response must carry:\n", p.Method)
+	} else {
+		ew.printf("  %sthe %s response must carry:\n", p.fixLead(), p.Method)
+	}
 	for _, h := range act {
 		ew.printf("    %s\n", h)
 	}
