@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,12 +107,22 @@ func mixedFixture() []fx {
 // fakeAnalyzer returns the fixture verdict of each flow (with its ID) and
 // records what it was asked to forget.
 type fakeAnalyzer struct {
+	mu       sync.Mutex // program tests add verdicts while the feed runs
 	verdicts map[capture.FlowID]analyze.Verdict
 	ingested []capture.FlowID
 	forgot   []capture.FlowID
 }
 
+// set records the verdict the fake returns for flow id.
+func (a *fakeAnalyzer) set(id capture.FlowID, v analyze.Verdict) {
+	a.mu.Lock()
+	a.verdicts[id] = v
+	a.mu.Unlock()
+}
+
 func (a *fakeAnalyzer) Ingest(f capture.Flow) []analyze.Verdict {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.ingested = append(a.ingested, f.ID)
 	v, ok := a.verdicts[f.ID]
 	if !ok {
@@ -121,7 +132,11 @@ func (a *fakeAnalyzer) Ingest(f capture.Flow) []analyze.Verdict {
 	return []analyze.Verdict{v}
 }
 
-func (a *fakeAnalyzer) Forget(ids ...capture.FlowID) { a.forgot = append(a.forgot, ids...) }
+func (a *fakeAnalyzer) Forget(ids ...capture.FlowID) {
+	a.mu.Lock()
+	a.forgot = append(a.forgot, ids...)
+	a.mu.Unlock()
+}
 
 // fixtureFixes replaces analyze.Fixes in golden tests, so they do not
 // change whenever a snippet's wording does.

@@ -86,7 +86,7 @@ func TestPlanColumnsDropsOptionalColumnsFirst(t *testing.T) {
 	}
 	// Wide IDs widen the id and kind columns instead of being cut.
 	big := planColumns(140, 1234567)
-	if big.idW != 7 || big.kindW < len("preflight #1234567") {
+	if big.idW != 8 || big.kindW < len("preflight #1234567") {
 		t.Errorf("id width %d, kind width %d for 7-digit IDs", big.idW, big.kindW)
 	}
 	for w := 40; w <= 300; w++ {

@@ -61,8 +61,8 @@ const (
 
 func planColumns(w int, maxID capture.FlowID) columns {
 	c := columns{width: w, time: true, size: true, dur: true, kind: true}
-	c.idW = max(3, len(strconv.FormatUint(uint64(maxID), 10)))
-	c.kindW = max(13, len("preflight #")+c.idW)
+	c.idW = max(3, len(strconv.FormatUint(uint64(maxID), 10))) + 1 // + a space after the marker
+	c.kindW = max(13, len("preflight #")+c.idW-1)
 	fixed := func() int {
 		n := 1 + c.idW + 1 + methodW + 1 + statusW + 1 + badgeWidth + 1
 		if c.time {

@@ -297,7 +297,7 @@ func TestLargeFilterRunsInACommand(t *testing.T) {
 	msg := cmd()
 	// Meanwhile: a blocked flow arrives.
 	id := st.Add(base[6].f) // the blocked font request
-	an.verdicts[id] = *base[6].v
+	an.set(id, *base[6].v)
 	pump(m)
 	m.Update(msg)
 	blockedPerCopy := 3
