@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
@@ -78,5 +80,46 @@ func TestTUIEndToEnd(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "tui e2e OK") {
 		t.Fatalf("scripts/tui-e2e.sh failed: %v\n%s", err, out)
+	}
+}
+
+// TestRealAnalyzerOverHAR runs the whole pipeline in-process — HAR reader,
+// store, feed, the real analyzer and fix generator — and checks what the
+// user reads on each tab of the blocked flow.
+func TestRealAnalyzerOverHAR(t *testing.T) {
+	flows, err := har.ReadFile(e2eHAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := capture.NewStore(0)
+	for _, f := range flows {
+		st.Add(f)
+	}
+	m := New(t.Context(), Options{Store: st, Analyzer: analyze.NewAnalyzer(), Title: "blocked.har"})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 140, Height: 50})
+	pump(m)
+	if got := selectedID(m); got != "3" {
+		t.Fatalf("opened on %s, want the blocked preflight #3", got)
+	}
+	checks := []struct {
+		key  string
+		want []string
+	}{
+		{"1", []string{"BLOCKED · PreflightMissingAllowOriginHeader", "Response to preflight request", "never sent"}},
+		{"3", []string{"403 Forbidden", "✗ Access-Control-Allow-Origin: — missing", "want: http://localhost:3000"}},
+		{"4", []string{"[express]", "http://localhost:3000", "y copies the snippet"}},
+	}
+	for _, c := range checks {
+		press(m, c.key)
+		out := screen(m)
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("tab %s lacks %q:\n%s", c.key, w, out)
+			}
+		}
+	}
+	if strings.Contains(m.detail.copy, "'*'") || !strings.Contains(m.detail.copy, "http://localhost:3000") {
+		t.Errorf("the Express fix does not allow exactly the page origin:\n%s", m.detail.copy)
 	}
 }

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-
-	"github.com/corscope/corscope/analyze"
 )
 
 // screen returns what the user sees: View's content without escapes.
@@ -61,6 +60,7 @@ func TestGolden(t *testing.T) {
 				}
 				out := screen(m)
 				checkScreenShape(t, out, size[0], size[1])
+				checkSeparator(t, m, out)
 				golden.RequireEqual(t, out)
 			})
 		}
@@ -79,6 +79,42 @@ func checkScreenShape(t *testing.T, out string, w, h int) {
 		if lw := ansi.StringWidth(l); lw > w {
 			t.Errorf("line %d is %d cells wide (> %d): %q", i, lw, w, l)
 		}
+	}
+}
+
+// checkSeparator asserts that in the side-by-side layout every body line
+// has the pane separator in the same column: list rows are exactly the
+// list's width.
+func checkSeparator(t *testing.T, m *Model, out string) {
+	t.Helper()
+	l := m.lay
+	if !l.right || m.showHelp || len(m.t.rows) == 0 {
+		return
+	}
+	lines := strings.Split(out, "\n")
+	end := l.body.y + l.body.h
+	if m.filterErr != "" {
+		end-- // the error line covers the last body line
+	}
+	for y := l.body.y; y < end; y++ {
+		if c := ansi.Cut(lines[y], l.list.w, l.list.w+1); c != "│" {
+			t.Fatalf("line %d has %q at column %d, want the separator:\n%s", y, c, l.list.w, out)
+		}
+	}
+}
+
+// TestColourGolden pins the escape sequences of one screen per theme, so
+// a palette or style change shows up in review.
+func TestColourGolden(t *testing.T) {
+	useFixtureFixes(t)
+	for _, dark := range []bool{true, false} {
+		t.Run(fmt.Sprintf("dark=%v", dark), func(t *testing.T) {
+			m, _, _ := newFixtureModel(t, mixedFixture(), testOpts{})
+			if !dark {
+				m.Update(tea.BackgroundColorMsg{Color: lightBG{}})
+			}
+			golden.RequireEqual(t, m.View().Content)
+		})
 	}
 }
 
@@ -133,5 +169,3 @@ func TestHostileTextIsCleaned(t *testing.T) {
 		}
 	}
 }
-
-var _ = analyze.KindBlocked
