@@ -715,3 +715,23 @@ func TestTLSHint(t *testing.T) {
 }
 
 var _ = json.Marshal
+
+// TestGhostOfFailedPreflightIsNotBlocked: when the preflight never got an
+// answer (server down), the actual request it stopped is shown as failed,
+// not as a CORS block.
+func TestGhostOfFailedPreflightIsNotBlocked(t *testing.T) {
+	f := capture.Flow{State: capture.StateFailed, ErrorKind: capture.ErrRefused, Error: "connection refused",
+		Request: capture.Request{Method: "OPTIONS", URL: "http://127.0.0.1:9/api", Header: hdr("Origin", page, "Access-Control-Request-Method", "PUT")},
+		Timings: capture.Timings{Start: t0}}
+	v := analyze.Verdict{Kind: analyze.KindFailed, Role: analyze.RolePreflight, NeverSent: true, Method: "PUT", Origin: page,
+		Explanation: "Network failure, not CORS."}
+	m, _, _ := newFixtureModel(t, []fx{{f, &v}}, testOpts{})
+	press(m, "j")
+	out := screen(m)
+	if selectedID(m) != "1g" || strings.Contains(out, "BLOCKED") {
+		t.Fatalf("a failed preflight's ghost must not say BLOCKED:\n%s", out)
+	}
+	if !strings.Contains(out, "failed") || !strings.Contains(out, "no response (refused)") {
+		t.Fatalf("the ghost should read as a network failure:\n%s", out)
+	}
+}

@@ -91,6 +91,16 @@ func (b badge) text() string {
 	return "…"
 }
 
+// ghostBadge is the badge of the actual request a preflight stopped: what
+// stopped it (blocked, or a network failure), never "allowed".
+func ghostBadge(preflight *analyze.Verdict) badge {
+	switch b := badgeOf(preflight); b {
+	case badgeFailed, badgeUndecidable, badgePending:
+		return b
+	}
+	return badgeBlocked
+}
+
 func badgeOf(v *analyze.Verdict) badge {
 	if v == nil {
 		return badgeUnknown

@@ -22,7 +22,7 @@ func (c *detailCtx) summary(l *lines) {
 	}
 	b := badgeOf(v)
 	if c.ghost {
-		b = badgeBlocked
+		b = ghostBadge(v)
 	}
 	title := []seg{{st.Badge[b], b.text()}}
 	switch {
@@ -231,8 +231,10 @@ func statusPhrase(f *capture.Flow) string {
 			s += " " + clean(f.Response.StatusText)
 		}
 		return s
+	case f.State == capture.StateFailed && f.ErrorKind != "":
+		return "no response (" + string(f.ErrorKind) + ")"
 	case f.State == capture.StateFailed:
-		return "failed"
+		return "no response"
 	case !f.Finished():
 		return "waiting"
 	}

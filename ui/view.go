@@ -194,7 +194,7 @@ func (m *Model) listLines() []string {
 		sel := i == m.list.sel
 		bg := badgeOf(r.v)
 		if ghost {
-			bg = badgeBlocked
+			bg = ghostBadge(r.v)
 		}
 		b.Reset()
 		switch {
