@@ -13,11 +13,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 session="corscope-e2e-$$"
+# A private tmux server: nothing shared with the user's sessions.
+tmux() { command tmux -L "$session" "$@"; }
 artifacts=${E2E_ARTIFACTS:-$work/artifacts}
 mkdir -p "$artifacts"
 
 cleanup() {
-	tmux kill-session -t "$session" 2>/dev/null || true
+	tmux kill-server 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,8 +61,10 @@ keys() { tmux send-keys -t "$session" "$@"; }
 # A fixed-size session with a private --home, so ui.json lands in $work.
 tmux new-session -d -s "$session" -x 120 -y 40 -e TERM=xterm-256color
 tmux set-option -t "$session" remain-on-exit on
+# The exit status is written to a file: tmux's pane_dead_status can stay
+# empty for a while after the process has exited.
 tmux respawn-pane -k -t "$session" \
-	"CORSCOPE_HOME='$work/home' '$BIN' open '$har'"
+	"env CORSCOPE_HOME='$work/home' GOTRACEBACK=all '$BIN' open '$har' 2>'$artifacts/stderr.log'; echo \$? >'$work/exit'"
 
 # The capture opens on its first blocked flow: the failed preflight.
 wait_for "blocked.har (saved capture, no proxy)"
@@ -126,18 +130,22 @@ absent "│─" # no right-hand pane separator in the narrow layout
 # Quit: a saved capture needs no confirmation; exit status 0.
 keys q
 deadline=$((SECONDS + 10))
-until [[ $(tmux display-message -t "$session" -p '#{pane_dead}') == 1 ]]; do
+until [[ -s "$work/exit" ]]; do
 	if ((SECONDS >= deadline)); then
 		echo "tui e2e FAILED: corscope did not exit after q" >&2
 		screen >&2
+		# Ask the Go runtime where it is stuck.
+		pid=$(pgrep -P "$(tmux display-message -t "$session" -p '#{pane_pid}')" -x corscope || true)
+		[[ -n "$pid" ]] && kill -QUIT "$pid" 2>/dev/null && sleep 1
+		cat "$artifacts/stderr.log" >&2 || true
 		exit 1
 	fi
 	sleep 0.1
 done
-status=$(tmux display-message -t "$session" -p '#{pane_dead_status}')
+status=$(<"$work/exit")
 if [[ "$status" != 0 ]]; then
 	echo "tui e2e FAILED: exit status $status" >&2
-	screen >&2
+	cat "$artifacts/stderr.log" >&2 || true
 	exit 1
 fi
 echo "tui e2e OK (screens in $artifacts)"
