@@ -112,6 +112,9 @@ func (c *detailCtx) pairHint(l *lines) {
 		return
 	}
 	switch {
+	case v.NeverSent:
+		l.blank()
+		l.add(c.st.Muted, "", "The "+clean(v.Method)+" request this preflight was for was never sent (P shows it).")
 	case v.Role == analyze.RoleActual && v.FromPreflightCache:
 		l.blank()
 		l.add(c.st.Muted, "", "No preflight on the wire: the browser answered it from its preflight cache.")

@@ -51,8 +51,14 @@ func (m *Model) render() (string, *tea.Cursor) {
 	out := make([]string, 0, m.h)
 	out = append(out, m.header()...)
 	out = append(out, m.body()...)
-	if m.filterErr != "" && m.prompt == promptFilter && len(out) > 0 {
-		out[len(out)-1] = m.th.st.Error.Render(truncate("✗ "+m.filterErr, m.w))
+	if m.filterErr != "" && m.prompt == promptFilter {
+		// The error covers the last body lines, just above the prompt.
+		el := wrapIndent(m.filterErr, "  ", m.w)
+		el[0] = "✗" + el[0][1:]
+		el = el[:min(len(el), 3, l.body.h)]
+		for i, ln := range el {
+			out[len(out)-len(el)+i] = m.th.st.Error.Render(ln)
+		}
 	}
 	footer, cur := m.footer()
 	out = append(out, footer)

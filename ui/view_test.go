@@ -94,7 +94,7 @@ func checkSeparator(t *testing.T, m *Model, out string) {
 	lines := strings.Split(out, "\n")
 	end := l.body.y + l.body.h
 	if m.filterErr != "" {
-		end-- // the error line covers the last body line
+		end -= 3 // the error lines cover the last body lines
 	}
 	for y := l.body.y; y < end; y++ {
 		if c := ansi.Cut(lines[y], l.list.w, l.list.w+1); c != "│" {
