@@ -1,9 +1,26 @@
 package analyze
 
-import (
-	"net/url"
-	"strings"
-)
+import "strings"
+
+// urlPath returns the path of an absolute URL ("/" when empty), without
+// query or fragment.
+func urlPath(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+		if j := strings.IndexByte(u, '/'); j >= 0 {
+			u = u[j:]
+		} else {
+			return "/"
+		}
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	if u == "" {
+		return "/"
+	}
+	return u
+}
 
 // fixSpec derives what the server must allow for this exchange to pass
 // (design.md "Fixes"): filled for blocked and undecidable verdicts and for
@@ -27,18 +44,11 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 	if e.page != "null" {
 		fs.Origin = e.page
 	}
-	if u, err := url.Parse(e.flow.Request.URL); err == nil {
-		fs.Path = u.EscapedPath()
-		if fs.Path == "" {
-			fs.Path = "/"
-		}
-	}
+	fs.Path = urlPath(e.flow.Request.URL)
 	if v.Method != "" {
 		fs.Methods = []string{v.Method}
 	}
-	if len(v.UnsafeHeaders) > 0 {
-		fs.Headers = append([]string(nil), v.UnsafeHeaders...)
-	}
+	fs.Headers = v.UnsafeHeaders // shared: never modified after evaluation
 	fs.Credentials = v.Credentials == CredInclude
 	for _, a := range v.Alternatives {
 		if a.If == ifInclude {
@@ -59,20 +69,19 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 	if v.NeedsPreflight {
 		fs.MaxAge = 7200
 		if pre != nil && pre.flow.Response != nil {
-			if secs, _, present := maxAge(pre.flow.Response.Header); present && secs > 0 && secs < 7200 {
+			if secs, _, present := parseMaxAge(pre.ri.acma, pre.ri.hasACMA); present && secs > 0 && secs < 7200 {
 				fs.MaxAge = int(secs)
 			}
-			fs.PreflightUnhandled = preflightUnhandled(pre.flow.Response)
+			fs.PreflightUnhandled = pre.ri.unhandled()
 		}
 		if fs.MaxAge < 600 {
 			fs.MaxAge = 600
 		}
 	}
 	if !c.preflight && e.flow.Response != nil && (c.kind == kindFetch || c.kind == kindXHR) {
-		fs.Expose = unexposedWanted(e.flow.Response.Header, fs.Credentials)
+		fs.Expose = e.ri.unexposed(fs.Credentials)
 	}
-	page := parseOrigin(e.page)
-	fs.BothLocal = !page.Opaque && page.isLoopback() && c.target.isLoopback()
+	fs.BothLocal = e.pageLoop && c.target.loop
 	return fs
 }
 

@@ -20,7 +20,7 @@ type Analyzer struct {
 // NewAnalyzer returns an empty Analyzer.
 func NewAnalyzer() *Analyzer {
 	a := &Analyzer{}
-	a.st.init()
+	a.st.init(0)
 	return a
 }
 
@@ -30,7 +30,7 @@ func NewAnalyzer() *Analyzer {
 // others (its paired preflight, the redirect hop before it, earlier flows of
 // the same API whose warnings changed). Amortized O(1) per call.
 func (a *Analyzer) Ingest(f capture.Flow) []Verdict {
-	return a.st.ingest(f)
+	return a.st.ingest(f, true)
 }
 
 // Verdict returns the latest verdict of a flow, and false if the flow was
@@ -67,9 +67,10 @@ func AnalyzeAll(flows []capture.Flow) []Verdict {
 		}
 		return a.ID < b.ID
 	})
-	an := NewAnalyzer()
+	an := &Analyzer{}
+	an.st.init(len(flows))
 	for _, i := range order {
-		an.Ingest(flows[i])
+		an.st.ingest(flows[i], false)
 	}
 	out := make([]Verdict, len(flows))
 	for i := range flows {

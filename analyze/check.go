@@ -62,6 +62,12 @@ func (r result) ok() bool { return r.code == codeNone }
 // request's Origin header as sent on that hop ("null" when tainted).
 func accessCheck(h capture.Headers, include bool, origin string) result {
 	acao, has := h.Joined(hACAO)
+	acac, _ := h.Joined(hACAC)
+	return accessCheckValues(acao, has, acac, include, origin)
+}
+
+// accessCheckValues is accessCheck on normalized header values.
+func accessCheckValues(acao string, has bool, acac string, include bool, origin string) result {
 	switch {
 	case has && acao == "*":
 		if include {
@@ -82,13 +88,14 @@ func accessCheck(h capture.Headers, include bool, origin string) result {
 		}
 		return result{codeAllowOriginMismatch, acao}
 	}
-	if include {
-		acac, _ := h.Joined(hACAC)
-		if acac != "true" {
-			return result{codeInvalidAllowCredentials, acac}
-		}
+	if include && acac != "true" {
+		return result{codeInvalidAllowCredentials, acac}
 	}
 	return result{}
+}
+
+func (ri *respInfo) access(include bool, origin string) result {
+	return accessCheckValues(ri.acao, ri.hasACAO, ri.acac, include, origin)
 }
 
 // preflightVariant maps an access-check failure to its kPreflight… twin.
@@ -142,37 +149,38 @@ type preflightOutcome struct {
 // method is the Access-Control-Request-Method; unsafe the sorted
 // lower-case unsafe header names (the ACRH list).
 func preflightCheck(resp *capture.Response, origin string, include bool, method string, unsafe []string) preflightOutcome {
+	ri := scanResponse(resp)
+	return ri.preflight(origin, include, method, unsafe)
+}
+
+func (ri *respInfo) preflight(origin string, include bool, method string, unsafe []string) preflightOutcome {
 	var out preflightOutcome
-	if isRedirect(resp) {
+	if ri.isRedirect() {
 		out.code = codePreflightDisallowedRedirect
 		return out
 	}
-	if r := accessCheck(resp.Header, include, origin); !r.ok() {
+	if r := ri.access(include, origin); !r.ok() {
 		out.result = result{preflightVariant(r.code), r.param}
 		return out
 	}
-	if resp.Status < 200 || resp.Status > 299 {
+	if ri.resp.Status < 200 || ri.resp.Status > 299 {
 		out.code = codePreflightInvalidStatus
 		return out
 	}
-	acam, _ := resp.Header.Joined(hACAM)
-	methods, _, ok := parseAllowList(acam, false)
-	if !ok {
+	if !ri.okACAM {
 		out.code = codeInvalidAllowMethodsPreflightResponse
 		return out
 	}
-	acah, _ := resp.Header.Joined(hACAH)
-	headers, _, ok := parseAllowList(acah, true)
-	if !ok {
+	if !ri.okACAH {
 		out.code = codeInvalidAllowHeadersPreflightResponse
 		return out
 	}
-	out.methods, out.headers, out.parsed = methods, headers, true
-	if !methodAllowed(method, methods, include) {
+	out.methods, out.headers, out.parsed = ri.methods, ri.headers, true
+	if !methodAllowed(method, ri.methods, include) {
 		out.result = result{codeMethodDisallowedByPreflightResponse, method}
 		return out
 	}
-	name, byWildcard := firstDisallowedHeader(unsafe, headers, include)
+	name, byWildcard := firstDisallowedHeader(unsafe, ri.headers, include)
 	if name != "" {
 		out.result = result{codeHeaderDisallowedByPreflightResponse, name}
 		return out
@@ -221,6 +229,10 @@ func firstDisallowedHeader(unsafe, allowed []string, include bool) (string, bool
 // zero or negative means the result is not reused. raw is the value seen.
 func maxAge(h capture.Headers) (secs int64, raw string, present bool) {
 	raw, present = h.Joined(hACMA)
+	return parseMaxAge(raw, present)
+}
+
+func parseMaxAge(raw string, present bool) (secs int64, _ string, _ bool) {
 	if !present {
 		return 5, raw, false
 	}

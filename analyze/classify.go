@@ -11,7 +11,6 @@ import (
 type class struct {
 	origin    string // the Origin header as sent (trimmed), "" if none
 	hasOrigin bool
-	reqOrigin origin // parsed Origin header
 	target    origin // origin of the request URL
 	// cross is Chromium's CORS flag as the wire shows it: an Origin was
 	// sent and differs from the URL's origin (a tainted "null" always does).
@@ -43,57 +42,136 @@ type class struct {
 	revalidation bool // If-None-Match / If-Modified-Since: a browser cache revalidation
 }
 
-// classify reads the request of f.
+type reqKind uint8
+
+const (
+	rqOther reqKind = iota
+	rqOrigin
+	rqSite
+	rqMode
+	rqDest
+	rqCookie
+	rqAuthorization
+	rqReferer
+	rqConditional
+	rqACRM
+	rqACRH
+	rqUpgrade
+)
+
+func reqKindOf(b string) reqKind {
+	switch b {
+	case "origin":
+		return rqOrigin
+	case "sec-fetch-site":
+		return rqSite
+	case "sec-fetch-mode":
+		return rqMode
+	case "sec-fetch-dest":
+		return rqDest
+	case "cookie":
+		return rqCookie
+	case "authorization":
+		return rqAuthorization
+	case "referer":
+		return rqReferer
+	case "if-none-match", "if-modified-since":
+		return rqConditional
+	case "access-control-request-method":
+		return rqACRM
+	case "access-control-request-headers":
+		return rqACRH
+	case "upgrade":
+		return rqUpgrade
+	}
+	return rqOther
+}
+
+// classify reads the request of f, in one pass over its headers.
 func classify(f *capture.Flow) class {
 	var c class
 	h := f.Request.Header
-	if o, ok := h.Joined("Origin"); ok {
-		c.origin, c.hasOrigin = o, true
-		c.reqOrigin = parseOrigin(o)
+	var site, mode, dest, authz, acrh, upgrade string
+	var hasACRM bool
+	var reqOrigin origin
+	for _, kv := range h {
+		var buf [32]byte
+		b, ok := lowerInto(buf[:], kv.Name)
+		if !ok {
+			continue
+		}
+		switch reqKindOf(string(b)) {
+		case rqOrigin:
+			c.origin, c.hasOrigin = join(c.origin, kv.Value, c.hasOrigin), true
+		case rqSite:
+			site = kv.Value
+		case rqMode:
+			mode = kv.Value
+		case rqDest:
+			dest = kv.Value
+		case rqCookie:
+			c.cookie = true
+		case rqAuthorization:
+			if !c.authz {
+				authz, c.authz = kv.Value, true
+			}
+		case rqReferer:
+			c.referer = kv.Value
+		case rqConditional:
+			c.revalidation = true
+		case rqACRM:
+			c.acrm, hasACRM = join(c.acrm, kv.Value, hasACRM), true
+		case rqACRH:
+			acrh = join(acrh, kv.Value, acrh != "")
+		case rqUpgrade:
+			upgrade = kv.Value
+		}
 	}
-	c.target = parseOrigin(f.Request.URL)
 	if c.hasOrigin {
-		c.cross = c.origin == "null" || c.reqOrigin.Opaque || c.reqOrigin.Serialized != c.target.Serialized
+		c.origin = trimSP(c.origin)
+		reqOrigin = parseOrigin(c.origin)
 	}
-	site := strings.ToLower(h.Get("Sec-Fetch-Site"))
+	c.target = parseOrigin(f.Request.URL).withSpace()
+	if c.hasOrigin {
+		c.cross = c.origin == "null" || reqOrigin.Opaque || reqOrigin.Serialized != c.target.Serialized
+	}
+	site = lowerASCII(site)
 	switch {
 	case site == "same-origin" || site == "same-site":
 		c.sameSite = true
 	case site == "cross-site":
 		c.sameSite = false
 	case c.hasOrigin:
-		c.sameSite = sameSite(c.reqOrigin, c.target)
+		c.sameSite = sameSite(reqOrigin, c.target)
 	default:
 		c.sameSite = true // no Origin: same-origin or a navigation; nothing to compare
 	}
-	c.cookie = h.Has("Cookie")
-	if a := h.Get("Authorization"); a != "" || h.Has("Authorization") {
-		c.authz = true
-		c.authzBrow = authzByBrowser(a)
+	if c.authz {
+		c.authzBrow = authzByBrowser(authz)
 	}
-	c.referer = h.Get("Referer")
-	c.revalidation = h.Has("If-None-Match") || h.Has("If-Modified-Since")
-	c.dest = strings.ToLower(h.Get("Sec-Fetch-Dest"))
+	c.dest = lowerASCII(dest)
 	c.kind = kindFor(f.ResourceType, c.dest)
 
-	if strings.EqualFold(f.Request.Method, "OPTIONS") && c.hasOrigin && h.Has(hACRM) {
+	if hasACRM && c.hasOrigin && strings.EqualFold(f.Request.Method, "OPTIONS") {
 		c.preflight = true
-		c.acrm, _ = h.Joined(hACRM)
-		v, _ := h.Joined(hACRH)
-		c.acrh = parseRequestHeaderList(v)
+		c.acrm = trimSP(c.acrm)
+		c.acrh = parseRequestHeaderList(acrh)
 		c.mode, c.modeKnown = "cors", true
 		return c
 	}
+	c.acrm = ""
 
-	c.wireUnsafe, c.chromiumOnly = unsafeRequestHeaders(h, c.authzBrow)
-	c.wireNeedsPreflight = !isSafelistedMethod(f.Request.Method) || len(c.wireUnsafe) > 0
+	if c.hasOrigin { // the preflight decision only matters to CORS requests
+		c.wireUnsafe, c.chromiumOnly = unsafeRequestHeaders(h, c.authzBrow)
+		c.wireNeedsPreflight = !isSafelistedMethod(f.Request.Method) || len(c.wireUnsafe) > 0
+	}
 
-	if m := h.Get("Sec-Fetch-Mode"); m != "" {
-		c.mode, c.modeKnown = strings.ToLower(m), true
+	if mode != "" {
+		c.mode, c.modeKnown = lowerASCII(mode), true
 		return c
 	}
 	switch {
-	case f.Upgraded || strings.EqualFold(h.Get("Upgrade"), "websocket"):
+	case f.Upgraded || strings.EqualFold(upgrade, "websocket"):
 		c.mode = "websocket"
 	case strings.EqualFold(f.ResourceType, "document") || strings.EqualFold(f.ResourceType, "websocket"):
 		c.mode = "navigate"

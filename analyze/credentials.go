@@ -71,7 +71,7 @@ func (s *state) hopEvidence(h *entry) Credentials {
 		}
 	}
 	if h.next != 0 && h.flow.Response != nil {
-		if accessCheck(h.flow.Response.Header, false, c.origin).ok() && !accessCheck(h.flow.Response.Header, true, c.origin).ok() {
+		if h.acc[0].ok() && !h.acc[1].ok() {
 			return CredOmitted
 		}
 	}

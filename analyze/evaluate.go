@@ -16,9 +16,17 @@ const (
 
 // evaluate computes the verdict of one flow from what the analyzer knows now.
 func (s *state) evaluate(e *entry) Verdict {
+	var v Verdict
+	s.evaluateInto(e, &v)
+	return v
+}
+
+// evaluateInto writes the verdict into *out, avoiding a copy of the large
+// Verdict on the hot path.
+func (s *state) evaluateInto(e *entry, out *Verdict) {
 	f := &e.flow
 	c := &e.c
-	v := Verdict{
+	*out = Verdict{
 		Flow:        f.ID,
 		Origin:      c.origin,
 		CrossOrigin: c.cross,
@@ -27,13 +35,14 @@ func (s *state) evaluate(e *entry) Verdict {
 		Credentials: CredUnknown,
 		Method:      f.Request.Method,
 	}
+	v := out
 	switch {
 	case c.preflight:
-		s.evalPreflight(e, &v)
+		s.evalPreflight(e, v)
 	case c.corsChecked():
-		s.evalRequest(e, &v)
+		s.evalRequest(e, v)
 	case c.mode == "same-origin" && sameOriginModeRedirect(e):
-		s.evalSameOriginRedirect(e, &v)
+		s.evalSameOriginRedirect(e, v)
 	default:
 		v.Kind, v.Role = KindNotCORS, RoleNotCORS
 		v.Explanation = c.notCORSReason(f)
@@ -47,10 +56,9 @@ func (s *state) evaluate(e *entry) Verdict {
 	}
 	switch v.Kind {
 	case KindAllowed, KindBlocked, KindUndecidable:
-		v.Warnings = s.warnings(e, &v)
+		v.Warnings = s.warnings(e, v)
 	}
-	v.Fix = s.fixSpec(e, &v)
-	return v
+	v.Fix = s.fixSpec(e, v)
 }
 
 // isNetworkFailure reports a flow that failed below HTTP (refused, DNS,
@@ -156,9 +164,9 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	var cacheNote string
 	if e.pair == 0 && v.NeedsPreflight {
 		v.FromPreflightCache = true
-		ce, hit := e.cacheOmit, e.cacheHitOmit
+		ce, hit := e.cacheRef, e.cacheHitOmit
 		if include {
-			ce, hit = e.cacheInc, e.cacheHitInc
+			hit = e.cacheHitInc
 		}
 		switch {
 		case hit:
@@ -182,7 +190,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	if resp.Status == 304 && c.revalidation {
 		// Chromium checks the cached response (updated with this 304's
 		// headers), not the 304 alone (reference/cors.md §2c).
-		if r := accessCheck(resp.Header, include, c.origin); r.ok() {
+		if r := e.ri.access(include, c.origin); r.ok() {
 			v.Kind = KindAllowed
 			v.Explanation = joinSentences(cacheNote, "A 304 revalidating the browser's cached copy; its CORS headers pass.")
 			return
@@ -193,8 +201,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 		return
 	}
 
-	inc := s.requestResult(e, true)
-	omit := s.requestResult(e, false)
+	inc, omit := e.acc[1], e.acc[0]
 	primary, alt, undecidable := decide(cred, inc, omit)
 
 	switch {
@@ -239,11 +246,10 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 // credentials mode: the access check, then (on a redirect) the Location
 // credentials check (reference/cors.md §2c, §2e).
 func (s *state) requestResult(e *entry, include bool) result {
-	resp := e.flow.Response
-	if r := accessCheck(resp.Header, include, e.c.origin); !r.ok() {
+	if r := e.ri.access(include, e.c.origin); !r.ok() {
 		return r
 	}
-	if isRedirect(resp) && locationHasCredentials(e.flow.Request.URL, resp.Header.Get("Location")) {
+	if e.ri.isRedirect() && locationHasCredentials(e.flow.Request.URL, e.ri.location) {
 		return result{code: codeRedirectContainsCredentials}
 	}
 	return result{}
@@ -362,14 +368,14 @@ func (s *state) evalImportedFailure(e *entry, p *entry, v *Verdict) {
 
 // allowedText explains an allowed request in one sentence.
 func allowedText(e *entry, v *Verdict) string {
-	resp := e.flow.Response
-	acao, _ := resp.Header.Joined(hACAO)
+	acao := e.ri.acao
 	var b strings.Builder
-	if isRedirect(resp) {
+	b.Grow(160 + len(acao) + len(e.ri.location))
+	if e.ri.isRedirect() {
 		b.WriteString("The redirect passed the CORS check (Access-Control-Allow-Origin: ")
 		b.WriteString(acao)
 		b.WriteString("); the browser follows it to ")
-		b.WriteString(resp.Header.Get("Location"))
+		b.WriteString(e.ri.location)
 		b.WriteString(".")
 		return b.String()
 	}
@@ -477,10 +483,10 @@ func preflightHeadersText(h []string) string {
 // redirect to another origin (the "hint" case of DisallowedByMode).
 func sameOriginModeRedirect(e *entry) bool {
 	f := &e.flow
-	if !isRedirect(f.Response) || isNetworkFailure(f) {
+	if !e.ri.isRedirect() || isNetworkFailure(f) {
 		return false
 	}
-	t := resolveLocation(f.Request.URL, f.Response.Header.Get("Location"))
+	t := resolveLocation(f.Request.URL, e.ri.location)
 	if t == "" {
 		return false
 	}

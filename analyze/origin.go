@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,44 @@ type origin struct {
 	Opaque bool
 	// Serialized is scheme://host[:port] or "null".
 	Serialized string
+	// Address space, once computed by withSpace.
+	loop, lan bool
+}
+
+// looksLikeIP: an IPv6 literal, or a host made of digits and dots.
+func looksLikeIP(h string) bool {
+	if strings.IndexByte(h, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return h != ""
+}
+
+// withSpace returns o with its address-space flags computed, so hot paths
+// need not parse the host again.
+func (o origin) withSpace() origin {
+	if o.Opaque {
+		return o
+	}
+	h := o.hostName()
+	if looksLikeIP(h) {
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			return o
+		}
+		a = a.Unmap()
+		o.loop = a.IsLoopback()
+		o.lan = o.loop || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() ||
+			a.Is4() && a.As4()[0] == 100 && a.As4()[1]&0xc0 == 64
+		return o
+	}
+	o.loop = h == "localhost" || strings.HasSuffix(h, ".localhost")
+	o.lan = o.loop || strings.HasSuffix(h, ".local")
+	return o
 }
 
 // defaultPort returns the default port of the schemes an origin can have
@@ -81,11 +120,11 @@ func parseOrigin(u string) origin {
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
-		if err != nil || n < 0 || n > 65535 {
+		if err != nil || n < 0 || n > 65535 || port[0] == '+' || port[0] == '-' {
 			return origin{Opaque: true, Serialized: "null"}
 		}
-		if p := strconv.Itoa(n); p != port {
-			port = p
+		if len(port) > 1 && port[0] == '0' { // leading zeros
+			port = strconv.Itoa(n)
 			canonical = false
 		}
 	} else if strings.HasSuffix(auth, ":") {

@@ -294,3 +294,23 @@ func TestPrintableParamEscapesLikeChromium(t *testing.T) {
 		}
 	}
 }
+
+// The switch-based lookups must agree with the reference tables.
+func TestHeaderKindSwitchesMatchTables(t *testing.T) {
+	for name, k := range headerKinds {
+		if got := kindOfLower(name); got != k {
+			t.Errorf("kindOfLower(%q) = %d, want %d", name, got, k)
+		}
+		if got := headerKindOf(strings.ToUpper(name)); got != k {
+			t.Errorf("headerKindOf(%q) = %d, want %d", strings.ToUpper(name), got, k)
+		}
+	}
+	for name, k := range respKinds {
+		if got := respKindOfLower(name); got != k {
+			t.Errorf("respKindOfLower(%q) = %d, want %d", name, got, k)
+		}
+	}
+	if kindOfLower("x-custom") != hkOther || respKindOfLower("x-custom") != rkOther {
+		t.Error("unknown names must be 'other'")
+	}
+}

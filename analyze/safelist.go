@@ -93,6 +93,41 @@ var headerKinds = map[string]hdrKind{
 	"save-data":        hkSaveData,
 }
 
+// kindOfLower classifies a lower-case header name. A switch on string
+// constants compiles to a search that beats a map lookup here; the
+// headerKinds table stays the reference (a test keeps them equal).
+func kindOfLower(b string) hdrKind {
+	switch b {
+	case "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method", "access-control-request-private-network", "connection", "content-length", "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "via":
+		return hkForbidden
+	case "x-http-method", "x-http-method-override", "x-method-override":
+		return hkMethodOverride
+	case "cache-control", "pragma", "if-modified-since", "if-none-match", "if-range", "priority", "x-client-data", "upgrade-insecure-requests", "purpose":
+		return hkBrowser
+	case "authorization":
+		return hkAuthorization
+	case "accept":
+		return hkAccept
+	case "accept-language", "content-language":
+		return hkLanguage
+	case "content-type":
+		return hkContentType
+	case "range":
+		return hkRange
+	case "intervention":
+		return hkIntervention
+	case "dpr", "device-memory", "downlink":
+		return hkDoubleHint
+	case "width", "viewport-width", "rtt":
+		return hkIntHint
+	case "ect":
+		return hkECT
+	case "save-data":
+		return hkSaveData
+	}
+	return hkOther
+}
+
 // headerKindOf classifies name without allocating.
 func headerKindOf(name string) hdrKind {
 	if name == "" || name[0] == ':' { // HTTP/2 pseudo-headers in HAR files
@@ -121,10 +156,7 @@ func headerKindOf(name string) hdrKind {
 		// Added by DevTools itself while it is open (older Chrome HARs).
 		return hkBrowser
 	}
-	if k, ok := headerKinds[string(b)]; ok {
-		return k
-	}
-	return hkOther
+	return kindOfLower(string(b))
 }
 
 // isForbiddenRequestHeader reports whether scripts cannot set name at all.
@@ -344,11 +376,11 @@ func unsafeRequestHeaders(h capture.Headers, authzBrowser bool) (unsafe []string
 			}
 			continue
 		}
-		unsafe = append(unsafe, lowerASCII(kv.Name))
+		unsafe = append(unsafe, lowerName(kv.Name))
 	}
 	if safeSize > 1024 {
 		for _, n := range safe {
-			unsafe = append(unsafe, lowerASCII(n))
+			unsafe = append(unsafe, lowerName(n))
 		}
 		chromiumOnly = false
 	}

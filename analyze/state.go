@@ -14,6 +14,14 @@ type entry struct {
 	c       class
 	verdict Verdict
 
+	// ri and the outcomes below are computed once per response value.
+	ri  respInfo
+	pre [2]result // preflight checks, [0] without and [1] with credentials
+	// preAuthzWildcard: without credentials the preflight passes and
+	// Authorization got through only by ACAH "*".
+	preAuthzWildcard bool
+	acc [2]result           // a request's own response checks, same order
+
 	key pairKey // (Origin sent, exact URL)
 	api string  // the URL's serialized origin, for per-API observations
 
@@ -23,8 +31,10 @@ type entry struct {
 	// the request that followed this flow's redirect.
 	prev, next capture.FlowID
 	// first is the first URL of the redirect chain ("" when this is it);
-	// page is the page origin printed in console lines.
-	first, page string
+	// page is the page origin printed in console lines; pageHost and the
+	// flags describe it.
+	first, page, pageHost         string
+	pageOpaque, pageLoop, pageLan bool
 	// redirectTo is the URL this flow's redirect points at, once
 	// registered in the redirect index.
 	redirectTo string
@@ -35,7 +45,7 @@ type entry struct {
 
 	// What corscope's model of the preflight cache said when this
 	// unpaired request started, for each credentials mode.
-	cacheOmit, cacheInc       cacheRef
+	cacheRef                  cacheRef
 	cacheHitOmit, cacheHitInc bool
 }
 
@@ -83,36 +93,76 @@ type state struct {
 	apis      map[string]*apiState
 	redirects map[string][]capture.FlowID // target URL -> redirect hops awaiting a follow-up
 
-	out []Verdict // scratch for the verdicts an ingest changed
+	// free holds entries of forgotten flows for reuse: in a long live
+	// capture the store evicts as fast as flows arrive.
+	free []*entry
+	slab []entry // unused entries of the current slab
 }
 
-func (s *state) init() {
-	s.flows = make(map[capture.FlowID]*entry)
+// maxFree bounds the entries kept for reuse.
+const maxFree = 1024
+
+// slabSize is how many entries are allocated at once: one large zeroed
+// allocation instead of many small ones.
+const slabSize = 128
+
+// newEntry returns a zeroed entry, reusing a forgotten one if possible.
+func (s *state) newEntry() *entry {
+	if n := len(s.free); n > 0 {
+		e := s.free[n-1]
+		s.free = s.free[:n-1]
+		return e
+	}
+	if len(s.slab) == 0 {
+		s.slab = make([]entry, slabSize)
+	}
+	e := &s.slab[0]
+	s.slab = s.slab[1:]
+	return e
+}
+
+func (s *state) init(sizeHint int) {
+	s.flows = make(map[capture.FlowID]*entry, sizeHint)
 	s.keys = make(map[pairKey]*keyState)
 	s.apis = make(map[string]*apiState)
 	s.redirects = make(map[string][]capture.FlowID)
 }
 
-func (s *state) ingest(f capture.Flow) []Verdict {
+func (s *state) ingest(f capture.Flow, collect bool) []Verdict {
 	e := s.flows[f.ID]
 	isNew := e == nil
 	if isNew {
-		e = &entry{flow: f}
+		e = s.newEntry()
+		e.flow = f
 		e.c = classify(&e.flow)
 		s.flows[f.ID] = e
 		s.register(e)
 	} else {
+		sameInputs := e.flow.Response == f.Response && e.flow.ErrorKind == f.ErrorKind &&
+			e.flow.Error == f.Error && e.flow.Upgraded == f.Upgraded
 		e.flow = f
+		if sameInputs {
+			// Nothing the verdict depends on changed (e.g. only the body
+			// finished): the verdict stands.
+			if !collect {
+				return nil
+			}
+			return []Verdict{e.verdict}
+		}
 		if f.Upgraded {
 			e.c.mode = "websocket"
 		}
 	}
 
-	out := make([]Verdict, 0, 2)
+	responseChanged := s.refresh(e)
+	var out []Verdict
 	flipped := s.observe(e)
 
-	e.verdict = s.evaluate(e)
-	out = append(out, e.verdict)
+	s.evaluateInto(e, &e.verdict)
+	if collect {
+		out = make([]Verdict, 1)
+		out[0] = e.verdict
+	}
 
 	if e.c.preflight {
 		s.storeCache(e)
@@ -124,7 +174,7 @@ func (s *state) ingest(f capture.Flow) []Verdict {
 	// by an observation that just became true.
 	var related [2 * maxChain]capture.FlowID
 	rel := related[:0]
-	if e.pair != 0 {
+	if e.pair != 0 && (isNew || e.c.preflight && responseChanged) {
 		rel = append(rel, e.pair)
 	}
 	if isNew {
@@ -143,7 +193,7 @@ func (s *state) ingest(f capture.Flow) []Verdict {
 	}
 	for _, id := range rel {
 		if w := s.flows[id]; w != nil && id != e.flow.ID {
-			out = s.reevaluate(w, out)
+			out = s.reevaluate(w, out, collect)
 		}
 	}
 	for _, id := range flipped {
@@ -151,7 +201,7 @@ func (s *state) ingest(f capture.Flow) []Verdict {
 			continue
 		}
 		if w := s.flows[id]; w != nil {
-			out = s.reevaluate(w, out)
+			out = s.reevaluate(w, out, collect)
 		}
 	}
 	return out
@@ -166,9 +216,51 @@ func containsID(list []capture.FlowID, id capture.FlowID) bool {
 	return false
 }
 
-// reevaluate recomputes w's verdict and appends it to out if it changed.
-func (s *state) reevaluate(w *entry, out []Verdict) []Verdict {
+// refresh recomputes what a flow's response says when it changed.
+func (s *state) refresh(e *entry) bool {
+	if e.ri.resp == e.flow.Response {
+		return false // also true at first for a flow without a response
+	}
+	if !e.c.hasOrigin {
+		// No CORS check applies; only a redirect matters (for chains).
+		e.ri = scanLocation(e.flow.Response)
+		e.pre, e.acc = [2]result{}, [2]result{}
+		return true
+	}
+	e.ri = scanResponse(e.flow.Response)
+	e.pre = [2]result{}
+	e.preAuthzWildcard = false
+	e.acc = [2]result{}
+	if e.flow.Response == nil {
+		return true
+	}
+	c := &e.c
+	if c.preflight {
+		omit := e.ri.preflight(c.origin, false, c.acrm, c.acrh)
+		e.pre[0], e.preAuthzWildcard = omit.result, omit.ok() && omit.authzByWildcard
+		e.pre[1] = e.ri.preflight(c.origin, true, c.acrm, c.acrh).result
+	} else if c.hasOrigin {
+		e.acc[0] = s.requestResult(e, false)
+		e.acc[1] = s.requestResult(e, true)
+	}
+	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// reevaluate recomputes w's verdict and appends it to out if it changed
+// (and the caller collects).
+func (s *state) reevaluate(w *entry, out []Verdict, collect bool) []Verdict {
 	nv := s.evaluate(w)
+	if !collect {
+		w.verdict = nv
+		return out
+	}
 	if sameVerdict(&nv, &w.verdict) {
 		return out
 	}
@@ -181,13 +273,16 @@ func (s *state) reevaluate(w *entry, out []Verdict) []Verdict {
 func (s *state) register(e *entry) {
 	f := &e.flow
 	c := &e.c
-	e.api = c.target.Serialized
-	api := s.apis[e.api]
-	if api == nil {
-		api = &apiState{}
-		s.apis[e.api] = api
+	var api *apiState
+	if c.hasOrigin { // only CORS requests feed per-API observations
+		e.api = c.target.Serialized
+		api = s.apis[e.api]
+		if api == nil {
+			api = &apiState{}
+			s.apis[e.api] = api
+		}
+		api.refs++
 	}
-	api.refs++
 
 	s.linkRedirect(e)
 	if e.page == "" {
@@ -205,6 +300,8 @@ func (s *state) register(e *entry) {
 			e.page = "null"
 		}
 	}
+	po := parseOrigin(e.page).withSpace()
+	e.pageHost, e.pageOpaque, e.pageLoop, e.pageLan = po.Host, po.Opaque, po.loop, po.lan
 
 	if !c.hasOrigin {
 		return
@@ -245,8 +342,8 @@ func (s *state) register(e *entry) {
 		return
 	}
 	if c.wireNeedsPreflight {
-		e.cacheOmit, e.cacheHitOmit = s.cacheLookup(e, false, c.wireUnsafe)
-		e.cacheInc, e.cacheHitInc = s.cacheLookup(e, true, c.wireUnsafe)
+		e.cacheRef, e.cacheHitOmit = s.cacheLookup(e, false, c.wireUnsafe)
+		_, e.cacheHitInc = s.cacheLookup(e, true, c.wireUnsafe)
 	}
 	if f.ResourceType != "" { // imported: its preflight may come later
 		if len(ks.unpaired) >= maxUnpaired {
@@ -316,7 +413,7 @@ func (s *state) partnersIgnoringTime(p, a *entry) bool {
 
 // preflightResult runs the preflight check of p for one credentials mode.
 func (s *state) preflightResult(p *entry, include bool) result {
-	return preflightCheck(p.flow.Response, p.c.origin, include, p.c.acrm, p.c.acrh).result
+	return p.pre[b2i(include)]
 }
 
 // linkRedirect finds the redirect hop a new request follows: a captured
@@ -356,10 +453,10 @@ func (s *state) linkRedirect(e *entry) {
 
 // registerRedirect indexes a redirect response by its resolved Location.
 func (s *state) registerRedirect(e *entry) {
-	if e.redirectTo != "" || e.c.preflight || !isRedirect(e.flow.Response) || e.flow.ErrorKind != capture.ErrNone {
+	if e.redirectTo != "" || e.c.preflight || !e.ri.isRedirect() || e.flow.ErrorKind != capture.ErrNone {
 		return
 	}
-	target := resolveLocation(e.flow.Request.URL, e.flow.Response.Header.Get("Location"))
+	target := resolveLocation(e.flow.Request.URL, e.ri.location)
 	if target == "" {
 		return
 	}
@@ -394,13 +491,12 @@ func (s *state) storeCache(e *entry) {
 	if ks == nil {
 		return
 	}
-	omit := preflightCheck(e.flow.Response, e.c.origin, false, e.c.acrm, e.c.acrh)
-	inc := preflightCheck(e.flow.Response, e.c.origin, true, e.c.acrm, e.c.acrh)
+	omit, inc := e.pre[0], e.pre[1]
 	if !omit.ok() && !inc.ok() {
 		return
 	}
 	e.cached = true
-	secs, _, _ := maxAge(e.flow.Response.Header)
+	secs, _, _ := parseMaxAge(e.ri.acma, e.ri.hasACMA)
 	if secs <= 0 {
 		return
 	}
@@ -408,8 +504,8 @@ func (s *state) storeCache(e *entry) {
 	ks.cache = cacheEntry{
 		valid:     true,
 		preflight: e.flow.ID,
-		methods:   omit.methods,
-		headers:   omit.headers,
+		methods:   e.ri.methods,
+		headers:   e.ri.headers,
 		include:   inc.ok(),
 		stored:    at,
 		expires:   at.Add(time.Duration(secs) * time.Second),
@@ -498,7 +594,7 @@ func (s *state) forget(id capture.FlowID) {
 			}
 		}
 	}
-	if api := s.apis[e.api]; api != nil {
+	if api := s.apis[e.api]; e.api != "" && api != nil {
 		if e.watched {
 			api.unwatch(id)
 		}
@@ -512,4 +608,10 @@ func (s *state) forget(id capture.FlowID) {
 	}
 	// The partner keeps e.pair: its verdict still names the pair, and its
 	// evaluation copes with a partner that is gone.
+	// Always clear the entry: it lives in a slab that may outlive it, and
+	// must not keep the flow's headers and body reachable.
+	*e = entry{}
+	if len(s.free) < maxFree {
+		s.free = append(s.free, e)
+	}
 }

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -114,9 +113,8 @@ func (s *state) observe(e *entry) []capture.FlowID {
 	if api == nil {
 		return nil
 	}
-	h := f.Response.Header
-	acao, has := h.Joined(hACAO)
-	acac, _ := h.Joined(hACAC)
+	ri := &e.ri
+	acao, has, acac := ri.acao, ri.hasACAO, ri.acac
 	flipped := false
 	interesting := false
 
@@ -138,15 +136,14 @@ func (s *state) observe(e *entry) []capture.FlowID {
 	}
 	if e.c.preflight {
 		if len(e.c.acrh) > 0 {
-			acah, _ := h.Joined(hACAH)
-			if list, _, ok := parseAllowList(acah, true); ok && sameSet(list, e.c.acrh) {
+			if ri.okACAH && sameSet(ri.headers, e.c.acrh) {
 				interesting = interesting || !api.acahReflects
 				if !api.acahReflects && record(&api.acrhEchoed, &api.nAcrh, strings.Join(e.c.acrh, ",")) {
 					api.acahReflects, flipped = true, true
 				}
 			}
 		}
-		if acam, ok := h.Joined(hACAM); ok && acam == e.c.acrm && !isSafelistedMethod(acam) {
+		if acam := ri.acam; ri.hasACAM && acam == e.c.acrm && !isSafelistedMethod(acam) {
 			interesting = interesting || !api.acamReflects
 			if !api.acamReflects && record(&api.acrmEchoed, &api.nAcrm, acam) {
 				api.acamReflects, flipped = true, true
@@ -204,10 +201,8 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 	f := &e.flow
 	c := &e.c
 	resp := f.Response
-	var ws []Warning
-	add := func(code, header, msg string) {
-		ws = append(ws, Warning{Code: code, Message: msg, Header: header})
-	}
+	var wl warnList
+	add := wl.add
 	api := s.apis[e.api]
 	if api == nil {
 		api = &apiState{}
@@ -215,13 +210,12 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 	if resp == nil || isImportedFailure(f) {
 		return nil
 	}
-	h := resp.Header
-	acao, hasACAO := h.Joined(hACAO)
-	acac, _ := h.Joined(hACAC)
-	credsAllowed := acac == "true"
+	ri := &e.ri
+	acao, hasACAO := ri.acao, ri.hasACAO
+	credsAllowed := ri.acac == "true"
 
-	if h.Count(hACAO) > 1 {
-		add(WarnDuplicateAllowOrigin, hACAO, "Access-Control-Allow-Origin came in "+strconv.Itoa(h.Count(hACAO))+
+	if ri.acaoLines > 1 {
+		add(WarnDuplicateAllowOrigin, hACAO, "Access-Control-Allow-Origin came in "+strconv.Itoa(ri.acaoLines)+
 			" lines: two layers (e.g. the application and a proxy or CDN) both add CORS headers. Chrome joins them and rejects the result; configure CORS in one place only.")
 	}
 	if hasACAO && acao == "*" && credsAllowed {
@@ -250,24 +244,23 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 			add(WarnInsecureOrigin, hACAO, "The https API trusts the plain-http origin "+acao+": anyone on the network path can inject script into that origin and read the API's answers"+credsSuffix(credsAllowed)+". Allow only https origins.")
 		}
 	}
-	if !c.preflight && hasACAO && acao != "*" && api.varies && cacheable(f) && !varyHasOrigin(h) {
+	if !c.preflight && hasACAO && acao != "*" && api.varies && cacheable(f, ri) && !ri.varyHasOrigin() {
 		add(WarnMissingVary, "Vary", "Access-Control-Allow-Origin changes with the request's Origin, but the response has no Vary: Origin. The browser cache or a CDN can serve one origin's answer to another, causing \"works only on first load\" CORS errors. Add Vary: Origin.")
 	}
-	page := parseOrigin(e.page)
-	if c.target.isLocalNetwork() && !page.Opaque && !page.isLocalNetwork() {
+	if c.target.lan && !e.pageOpaque && !e.pageLan {
 		add(WarnLocalNetworkAccess, "", "A public page ("+e.page+") calls a local-network address. Chrome asks the user's permission for that (Local Network Access), a check that does not happen through corscope's proxy: without the proxy this request may be blocked with LocalNetworkAccessPermissionDenied.")
 	}
-	if hasACAO && acao == "*" && c.target.isLocalNetwork() && page.hostName() != c.target.hostName() {
+	if hasACAO && acao == "*" && c.target.lan && e.pageHost != c.target.Host {
 		add(WarnWildcardLocal, hACAO, "A local service answers Access-Control-Allow-Origin: *: any website the user visits can read it through their browser (and reach it by DNS rebinding). Allow only the origins that need it and check the Host header.")
 	}
 
 	if c.preflight && v.Kind == KindAllowed || c.preflight && v.Kind == KindUndecidable {
-		s.preflightWarnings(e, v, api, add)
+		s.preflightWarnings(e, v, api, &wl)
 	}
 	if !c.preflight {
 		if v.Pair != 0 {
 			if p := s.flows[v.Pair]; p != nil && p.flow.Response != nil && v.Credentials != CredInclude {
-				if o := preflightCheck(p.flow.Response, p.c.origin, false, p.c.acrm, p.c.acrh); o.ok() && o.authzByWildcard {
+				if p.preAuthzWildcard {
 					add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
 				}
 			}
@@ -282,12 +275,12 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 			add(WarnFirefoxPreflights, "", "This request carries a header only Chromium treats as safelisted (DPR, Width, Viewport-Width, Device-Memory, RTT, Downlink, ECT, Save-Data, Intervention): Chrome sends it without a preflight, Firefox and Safari preflight it.")
 		}
 		if (v.Kind == KindAllowed || v.Kind == KindUndecidable) && (c.kind == kindFetch || c.kind == kindXHR) {
-			if names := unexposedWanted(h, v.Credentials == CredInclude); len(names) > 0 {
+			if names := ri.unexposed(v.Credentials == CredInclude); len(names) > 0 {
 				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": response.headers.get() returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
 			}
 		}
-		if aceh, ok := h.Joined(hACEH); ok {
-			list, _, _ := parseAllowList(aceh, true)
+		if ri.hasACEH {
+			list, _, _ := parseAllowList(ri.aceh, true)
 			if bad := sensitiveNames(list); len(bad) > 0 {
 				add(WarnSensitiveExposed, hACEH, "Access-Control-Expose-Headers exposes "+strings.Join(bad, ", ")+" to every allowed origin; tokens and session data in response headers become readable by those sites.")
 			} else if containsString(list, "*") && v.Credentials != CredInclude && c.authz {
@@ -295,35 +288,44 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 			}
 		}
 	}
-	return ws
+	return wl.ws
+}
+
+// warnList collects warnings.
+type warnList struct{ ws []Warning }
+
+func (l *warnList) add(code, header, msg string) {
+	if l.ws == nil {
+		l.ws = make([]Warning, 0, 2)
+	}
+	l.ws = append(l.ws, Warning{Code: code, Message: msg, Header: header})
 }
 
 const authzWildcardText = "Authorization is allowed only by Access-Control-Allow-Headers: *. Chrome and Firefox accept that today through a deprecated behaviour (DevTools shows an AuthorizationCoveredByWildcard issue); the spec says '*' does not cover Authorization. List authorization explicitly."
 
-func (s *state) preflightWarnings(e *entry, v *Verdict, api *apiState, add func(code, header, msg string)) {
+func (s *state) preflightWarnings(e *entry, v *Verdict, api *apiState, wl *warnList) {
+	add := wl.add
 	f := &e.flow
 	c := &e.c
-	h := f.Response.Header
+	ri := &e.ri
 	if v.Credentials != CredInclude {
-		if o := preflightCheck(f.Response, c.origin, false, c.acrm, c.acrh); o.ok() && o.authzByWildcard {
+		if e.preAuthzWildcard {
 			add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
 		}
 	}
 	if api.acahReflects {
-		acah, _ := h.Joined(hACAH)
-		if list, _, ok := parseAllowList(acah, true); ok && len(c.acrh) > 0 && sameSet(list, c.acrh) {
+		if ri.okACAH && len(c.acrh) > 0 && sameSet(ri.headers, c.acrh) {
 			add(WarnReflectedHeaders, hACAH, "Access-Control-Allow-Headers echoes whatever Access-Control-Request-Headers asks for: every header any page wants is allowed. List the headers your API actually accepts.")
 		}
 	}
-	acam, _ := h.Joined(hACAM)
-	methods, _, _ := parseAllowList(acam, false)
+	acam, methods := ri.acam, ri.methods
 	switch {
 	case api.acamReflects && acam == c.acrm:
 		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods echoes whatever Access-Control-Request-Method asks for. List the methods your API actually accepts.")
 	case containsFold(methods, "TRACE") || containsFold(methods, "CONNECT") || containsFold(methods, "TRACK") || len(methods) >= 8:
 		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods lists every method ("+acam+"). List only the methods your API actually accepts.")
 	}
-	secs, raw, present := maxAge(h)
+	secs, raw, present := parseMaxAge(ri.acma, ri.hasACMA)
 	if present && secs >= 7200 && raw != "7200" {
 		if n, err := strconv.ParseInt(raw, 10, 64); err == nil && n > 7200 {
 			add(WarnLargeMaxAge, hACMA, "Access-Control-Max-Age: "+raw+" — Chrome caps it at 7200 s (Firefox at 86400 s). A long preflight cache keeps honouring a policy after you tighten it; 600–7200 s is plenty.")
@@ -361,40 +363,12 @@ func pronoun(n int) string {
 }
 
 // cacheable reports a response an HTTP cache may store and reuse.
-func cacheable(f *capture.Flow) bool {
+func cacheable(f *capture.Flow, ri *respInfo) bool {
 	m := f.Request.Method
 	if !strings.EqualFold(m, "GET") && !strings.EqualFold(m, "HEAD") {
 		return false
 	}
-	cc, _ := f.Response.Header.Joined("Cache-Control")
-	return !strings.Contains(strings.ToLower(cc), "no-store")
-}
-
-func varyHasOrigin(h capture.Headers) bool {
-	v, ok := h.Joined("Vary")
-	if !ok {
-		return false
-	}
-	for _, p := range strings.Split(v, ",") {
-		p = trimListSpace(p)
-		if p == "*" || strings.EqualFold(p, "origin") {
-			return true
-		}
-	}
-	return false
-}
-
-// safelistedResponseHeaders can always be read by script.
-var safelistedResponseHeaders = map[string]bool{
-	"cache-control": true, "content-language": true, "content-length": true, "content-type": true,
-	"expires": true, "last-modified": true, "pragma": true,
-}
-
-// wantedHeaders are standard response headers scripts commonly read.
-var wantedHeaders = map[string]bool{
-	"location": true, "etag": true, "link": true, "content-disposition": true, "content-range": true,
-	"retry-after": true, "ratelimit-limit": true, "ratelimit-remaining": true, "ratelimit-reset": true,
-	"ratelimit": true, "ratelimit-policy": true,
+	return !strings.Contains(strings.ToLower(ri.cacheControl), "no-store")
 }
 
 // infraPrefixes are X- headers added by servers, proxies and CDNs that
@@ -408,28 +382,6 @@ var infraPrefixes = []string{
 	"x-content-security-policy", "x-webkit-csp", "x-request-start", "x-served", "x-turbo",
 	"x-server", "x-azure", "x-ms-", "x-edge", "x-firefox", "x-github-backend", "x-hw",
 	"x-litespeed", "x-iinfo", "x-sucuri", "x-cf",
-}
-
-// unexposedWanted lists response headers a script likely wants that are
-// neither safelisted nor exposed, lower-cased and sorted.
-func unexposedWanted(h capture.Headers, include bool) []string {
-	aceh, _ := h.Joined(hACEH)
-	exposed, _, _ := parseAllowList(aceh, true)
-	if !include && containsString(exposed, "*") {
-		return nil
-	}
-	var out []string
-	for _, kv := range h {
-		n := lowerASCII(kv.Name)
-		if safelistedResponseHeaders[n] || containsString(exposed, n) || containsString(out, n) {
-			continue
-		}
-		if wantedHeaders[n] || strings.HasPrefix(n, "x-") && !hasAnyPrefix(n, infraPrefixes) {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

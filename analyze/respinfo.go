@@ -1,0 +1,305 @@
+package analyze
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/corscope/corscope/capture"
+)
+
+// respInfo is what the checks read from one response, gathered in a single
+// pass over its headers and kept with the flow, so that evaluating a flow
+// again (when its pair or its API's observations change) costs no header
+// scans. Values are Chromium's "normalized" ones: all lines of a header
+// joined with ", ", trimmed of spaces and tabs.
+type respInfo struct {
+	resp *capture.Response // the response this was computed from
+
+	acao, acac, acam, acah, aceh, acma, vary, cacheControl, location string
+	hasACAO, hasACAC, hasACAM, hasACAH, hasACEH, hasACMA, hasVary    bool
+	hasLocation                                                      bool
+	acaoLines                                                        int
+	anyCORS                                                          bool // any Access-Control-* header
+
+	// Parsed ACAM (case kept) and ACAH (lower case); okACAM/okACAH false
+	// when the list does not parse.
+	methods, headers []string
+	okACAM, okACAH   bool
+
+	// wanted are response headers a script likely reads that are neither
+	// safelisted nor listed in ACEH; acehStar reports ACEH "*".
+	wanted   []string
+	acehStar bool
+}
+
+type respKind uint8
+
+const (
+	rkOther respKind = iota
+	rkACAO
+	rkACAC
+	rkACAM
+	rkACAH
+	rkACEH
+	rkACMA
+	rkVary
+	rkCacheControl
+	rkLocation
+	rkSafelisted // CORS-safelisted response header names
+	rkWanted     // standard headers scripts commonly read
+)
+
+var respKinds = map[string]respKind{
+	"access-control-allow-origin":      rkACAO,
+	"access-control-allow-credentials": rkACAC,
+	"access-control-allow-methods":     rkACAM,
+	"access-control-allow-headers":     rkACAH,
+	"access-control-expose-headers":    rkACEH,
+	"access-control-max-age":           rkACMA,
+	"vary":                             rkVary,
+	"cache-control":                    rkCacheControl,
+	"location":                         rkLocation,
+	"content-language":                 rkSafelisted,
+	"content-length":                   rkSafelisted,
+	"content-type":                     rkSafelisted,
+	"expires":                          rkSafelisted,
+	"last-modified":                    rkSafelisted,
+	"pragma":                           rkSafelisted,
+	"etag":                             rkWanted,
+	"link":                             rkWanted,
+	"content-disposition":              rkWanted,
+	"content-range":                    rkWanted,
+	"retry-after":                      rkWanted,
+	"ratelimit":                        rkWanted,
+	"ratelimit-limit":                  rkWanted,
+	"ratelimit-remaining":              rkWanted,
+	"ratelimit-reset":                  rkWanted,
+	"ratelimit-policy":                 rkWanted,
+}
+
+// lowerInto lower-cases name into buf when it fits, without allocating.
+func lowerInto(buf []byte, name string) ([]byte, bool) {
+	if len(name) > len(buf) {
+		return nil, false
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return b, true
+}
+
+// respKindOfLower classifies a lower-case response header name (the
+// respKinds table is the reference; a test keeps them equal).
+func respKindOfLower(b string) respKind {
+	switch b {
+	case "access-control-allow-origin":
+		return rkACAO
+	case "access-control-allow-credentials":
+		return rkACAC
+	case "access-control-allow-methods":
+		return rkACAM
+	case "access-control-allow-headers":
+		return rkACAH
+	case "access-control-expose-headers":
+		return rkACEH
+	case "access-control-max-age":
+		return rkACMA
+	case "vary":
+		return rkVary
+	case "cache-control":
+		return rkCacheControl
+	case "location":
+		return rkLocation
+	case "content-language", "content-length", "content-type", "expires", "last-modified", "pragma":
+		return rkSafelisted
+	case "etag", "link", "content-disposition", "content-range", "retry-after", "ratelimit", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy":
+		return rkWanted
+	}
+	return rkOther
+}
+
+func respKindOf(name string) (respKind, bool) {
+	var buf [40]byte
+	b, ok := lowerInto(buf[:], name)
+	if !ok {
+		return rkOther, len(name) > 15 && strings.EqualFold(name[:15], "access-control-")
+	}
+	k := respKindOfLower(string(b))
+	return k, len(b) > 15 && string(b[:15]) == "access-control-"
+}
+
+// interned holds the lower-case spellings of the header names the
+// analyzer knows, so lower-casing a known name costs no allocation.
+var interned = func() map[string]string {
+	m := make(map[string]string, len(respKinds)+len(headerKinds)+8)
+	for k := range respKinds {
+		m[k] = k
+	}
+	for k := range headerKinds {
+		m[k] = k
+	}
+	for _, k := range []string{"x-total-count", "x-request-id", "x-csrf-token", "x-requested-with"} {
+		m[k] = k
+	}
+	return m
+}()
+
+// lowerName lower-cases a header name, without allocating for names that
+// are already lower case or known.
+func lowerName(name string) string {
+	if !hasUpperASCII(name) {
+		return name
+	}
+	var buf [40]byte
+	b, ok := lowerInto(buf[:], name)
+	if !ok {
+		return lowerASCII(name)
+	}
+	if s, ok := interned[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
+// join appends v to a normalized header value.
+func join(prev, v string, had bool) string {
+	if !had {
+		return v
+	}
+	return prev + ", " + v
+}
+
+func trimSP(s string) string { return strings.Trim(s, " \t") }
+
+// scanResponse gathers a response's CORS-relevant values in one pass.
+func scanResponse(r *capture.Response) respInfo {
+	ri := respInfo{resp: r}
+	if r == nil {
+		return ri
+	}
+	var wanted []int // indexes of candidate header lines
+	for i, kv := range r.Header {
+		k, cors := respKindOf(kv.Name)
+		ri.anyCORS = ri.anyCORS || cors
+		switch k {
+		case rkACAO:
+			ri.acao, ri.hasACAO = join(ri.acao, kv.Value, ri.hasACAO), true
+			ri.acaoLines++
+		case rkACAC:
+			ri.acac, ri.hasACAC = join(ri.acac, kv.Value, ri.hasACAC), true
+		case rkACAM:
+			ri.acam, ri.hasACAM = join(ri.acam, kv.Value, ri.hasACAM), true
+		case rkACAH:
+			ri.acah, ri.hasACAH = join(ri.acah, kv.Value, ri.hasACAH), true
+		case rkACEH:
+			ri.aceh, ri.hasACEH = join(ri.aceh, kv.Value, ri.hasACEH), true
+		case rkACMA:
+			ri.acma, ri.hasACMA = join(ri.acma, kv.Value, ri.hasACMA), true
+		case rkVary:
+			ri.vary, ri.hasVary = join(ri.vary, kv.Value, ri.hasVary), true
+		case rkCacheControl:
+			ri.cacheControl = join(ri.cacheControl, kv.Value, ri.cacheControl != "")
+		case rkLocation:
+			if !ri.hasLocation {
+				ri.location, ri.hasLocation = kv.Value, true
+			}
+			wanted = append(wanted, i)
+		case rkWanted:
+			wanted = append(wanted, i)
+		case rkOther:
+			if len(kv.Name) > 2 && (kv.Name[0] == 'x' || kv.Name[0] == 'X') && kv.Name[1] == '-' {
+				wanted = append(wanted, i)
+			}
+		}
+	}
+	ri.acao, ri.acac, ri.acam, ri.acah = trimSP(ri.acao), trimSP(ri.acac), trimSP(ri.acam), trimSP(ri.acah)
+	ri.aceh, ri.acma, ri.vary = trimSP(ri.aceh), trimSP(ri.acma), trimSP(ri.vary)
+	ri.methods, _, ri.okACAM = parseAllowList(ri.acam, false)
+	ri.headers, _, ri.okACAH = parseAllowList(ri.acah, true)
+	if len(wanted) > 0 {
+		exposed, _, _ := parseAllowList(ri.aceh, true)
+		ri.acehStar = containsString(exposed, "*")
+		for _, i := range wanted {
+			n := lowerName(r.Header[i].Name)
+			if containsString(exposed, n) || containsString(ri.wanted, n) {
+				continue
+			}
+			if strings.HasPrefix(n, "x-") && hasAnyPrefix(n, infraPrefixes) {
+				continue
+			}
+			ri.wanted = append(ri.wanted, n)
+		}
+		sort.Strings(ri.wanted)
+	} else if ri.hasACEH {
+		ri.acehStar = strings.Contains(ri.aceh, "*")
+	}
+	return ri
+}
+
+// scanLocation reads only the Location header, for flows no CORS check
+// applies to.
+func scanLocation(r *capture.Response) respInfo {
+	ri := respInfo{resp: r}
+	if r == nil {
+		return ri
+	}
+	for _, kv := range r.Header {
+		if len(kv.Name) == 8 && strings.EqualFold(kv.Name, "Location") {
+			ri.location, ri.hasLocation = kv.Value, true
+			break
+		}
+	}
+	return ri
+}
+
+// unexposed lists the headers a script likely wants but cannot read.
+func (ri *respInfo) unexposed(include bool) []string {
+	if !include && ri.acehStar {
+		return nil
+	}
+	return ri.wanted
+}
+
+// unhandled reports an OPTIONS answered by routing or auth: 401, 403, 404
+// or 405 with no CORS header at all.
+func (ri *respInfo) unhandled() bool {
+	if ri.resp == nil || ri.anyCORS {
+		return false
+	}
+	switch ri.resp.Status {
+	case 401, 403, 404, 405:
+		return true
+	}
+	return false
+}
+
+// isRedirect reports a redirect the browser follows.
+func (ri *respInfo) isRedirect() bool {
+	return ri.resp != nil && isRedirectStatus(ri.resp.Status) && ri.hasLocation
+}
+
+// varyHasOrigin reports Vary: Origin (or Vary: *).
+func (ri *respInfo) varyHasOrigin() bool {
+	if !ri.hasVary {
+		return false
+	}
+	v := ri.vary
+	for len(v) > 0 {
+		var p string
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			p, v = v[:i], v[i+1:]
+		} else {
+			p, v = v, ""
+		}
+		p = trimListSpace(p)
+		if p == "*" || strings.EqualFold(p, "origin") {
+			return true
+		}
+	}
+	return false
+}
