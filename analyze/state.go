@@ -20,7 +20,7 @@ type entry struct {
 	// preAuthzWildcard: without credentials the preflight passes and
 	// Authorization got through only by ACAH "*".
 	preAuthzWildcard bool
-	acc [2]result           // a request's own response checks, same order
+	acc              [2]result // a request's own response checks, same order
 
 	key pairKey // (Origin sent, exact URL)
 	api string  // the URL's serialized origin, for per-API observations
