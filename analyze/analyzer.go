@@ -19,8 +19,23 @@ type Analyzer struct {
 
 // NewAnalyzer returns an empty Analyzer.
 func NewAnalyzer() *Analyzer {
+	return NewAnalyzerWith(Hints{})
+}
+
+// Hints is what a caller knows that the wire does not show. The zero
+// value knows nothing.
+type Hints struct {
+	// Credentials, when CredInclude or CredOmitted, is the credentials
+	// mode of every request analyzed (the probe knows it; a proxy does
+	// not), so no verdict hinges on it.
+	Credentials Credentials
+}
+
+// NewAnalyzerWith returns an empty Analyzer that applies hints.
+func NewAnalyzerWith(h Hints) *Analyzer {
 	a := &Analyzer{}
 	a.st.init(0)
+	a.st.hints = h
 	return a
 }
 
@@ -56,6 +71,11 @@ func (a *Analyzer) Forget(ids ...capture.FlowID) {
 // order (ties by ID) and returns the final verdict of each flow, in the
 // order given.
 func AnalyzeAll(flows []capture.Flow) []Verdict {
+	return AnalyzeAllWith(flows, Hints{})
+}
+
+// AnalyzeAllWith is AnalyzeAll applying hints.
+func AnalyzeAllWith(flows []capture.Flow, h Hints) []Verdict {
 	order := make([]int, len(flows))
 	for i := range order {
 		order[i] = i
@@ -69,6 +89,7 @@ func AnalyzeAll(flows []capture.Flow) []Verdict {
 	})
 	an := &Analyzer{}
 	an.st.init(len(flows))
+	an.st.hints = h
 	for _, i := range order {
 		an.st.ingest(flows[i], false)
 	}

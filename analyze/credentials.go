@@ -14,6 +14,9 @@ const maxChain = 21
 //     cache served it) whose check passes only without credentials means
 //     not include.
 func (s *state) credentials(e *entry) Credentials {
+	if c := s.hints.Credentials; c == CredInclude || c == CredOmitted {
+		return c
+	}
 	first := e
 	for i := 0; i < maxChain && first.prev != 0; i++ {
 		p := s.flows[first.prev]
@@ -87,6 +90,9 @@ func (s *state) hopEvidence(h *entry) Credentials {
 // guards: its paired actual's chain, or, for a preflight restarted after a
 // redirect, the chain it continues.
 func (s *state) preflightCredentials(e, a *entry) Credentials {
+	if c := s.hints.Credentials; c == CredInclude || c == CredOmitted {
+		return c
+	}
 	if a != nil {
 		return s.credentials(a)
 	}

@@ -221,6 +221,14 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 		}
 	default:
 		s.blocked(e, v, primary, f.Response, f.ID, f.ID, v.UnsafeHeaders, false)
+		if primary.code == codeMissingAllowOriginHeader && e.pair != 0 {
+			if p := s.flows[e.pair]; p != nil && (p.pre[0].ok() || p.pre[1].ok()) {
+				// reference/cors.md §6 #12: CORS applied to OPTIONS only.
+				v.Explanation += " Its preflight (#" + strconv.FormatUint(uint64(e.pair), 10) +
+					") passed, so the CORS layer answers OPTIONS but not the " + f.Request.Method +
+					" itself: the handler (or its error path) must add the headers too."
+			}
+		}
 		v.Explanation = joinSentences(cacheNote, v.Explanation)
 		if alt != nil {
 			v.DependsOn = "which CorsError Chrome reports depends on the credentials mode: " + primary.code.String() + " without credentials, " + alt.code.String() + " with them"

@@ -95,6 +95,8 @@ type state struct {
 
 	// free holds entries of forgotten flows for reuse: in a long live
 	// capture the store evicts as fast as flows arrive.
+	hints Hints
+
 	free []*entry
 	slab []entry // unused entries of the current slab
 }
@@ -286,14 +288,13 @@ func (s *state) register(e *entry) {
 
 	s.linkRedirect(e)
 	if e.page == "" {
+		// Without a captured chain, Origin: null comes from an opaque
+		// page (a sandboxed iframe, a data: document): the page origin
+		// Chromium prints is "null" too.
 		switch {
-		case c.hasOrigin && c.origin != "null":
+		case c.hasOrigin:
 			e.page = c.origin
-		case c.referer != "":
-			if o := parseOrigin(c.referer); !o.Opaque {
-				e.page = o.Serialized
-			}
-		case !c.hasOrigin:
+		default:
 			e.page = c.target.Serialized
 		}
 		if e.page == "" {
