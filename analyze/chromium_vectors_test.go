@@ -520,8 +520,25 @@ func TestChromiumLabVectors(t *testing.T) {
 			if v.Console != tc.console {
 				t.Errorf("console =\n  %q\nwant\n  %q", v.Console, tc.console)
 			}
-			if tc.kind == KindBlocked && v.Explanation == "" {
-				t.Error("blocked verdict without an explanation")
+			if tc.kind == KindBlocked {
+				if v.Explanation == "" {
+					t.Error("blocked verdict without an explanation")
+				}
+				if v.Error != "PreflightInvalidStatus" && len(v.Headers) == 0 {
+					t.Error("blocked verdict without a header reference")
+				}
+				for _, h := range v.Headers {
+					if h.Side == SideResponse && h.Want == "" || h.Missing && h.Value != "" || h.Name == "" || h.Flow == 0 {
+						t.Errorf("bad header reference %+v", h)
+					}
+				}
+				noFirefox := v.Error == "RedirectContainsCredentials" || v.Error == "DisallowedByMode"
+				if (v.Firefox == "") != noFirefox {
+					t.Errorf("Firefox reason %q for %s", v.Firefox, v.Error)
+				}
+				if v.Error != "DisallowedByMode" && v.Fix == nil {
+					t.Error("blocked verdict without a fix spec")
+				}
 			}
 			if tc.alt != nil {
 				if v.DependsOn == "" {

@@ -459,7 +459,7 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 			s.alternative(e, ifInclude, *alt),
 			s.alternative(e, ifOmit, primary),
 		}
-		v.Explanation = "Preflight for " + c.acrm + " " + f.Request.URL + ". It passes for a request without credentials, and fails with " + alt.code.String() + " for a credentialed one. No actual request followed it on the wire, which points to the credentialed case (or the page gave up)."
+		v.Explanation = "Preflight for " + c.acrm + " " + f.Request.URL + ". It passes for a request without credentials, and fails with " + alt.code.String() + " for a credentialed one. No actual request has followed it on the wire (yet); if none comes, the request was credentialed (or the page gave up)."
 	case !primary.ok():
 		s.blocked(e, v, primary, f.Response, f.ID, f.ID, c.acrh, !actualSent)
 		v.NeverSent = !actualSent

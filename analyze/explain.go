@@ -110,6 +110,9 @@ func (x *failure) explain() (string, []HeaderRef) {
 		b.WriteString(" and Access-Control-Allow-Credentials: true, or send the request without credentials.")
 		neverSent()
 		acaoRef()
+		if acac != "true" {
+			respRef(hACAC, acac, !hasACAC, "true")
+		}
 	case codeMultipleAllowOriginValues, codePreflightMultipleAllowOriginValues:
 		if x.r.code == codePreflightMultipleAllowOriginValues {
 			preflightIntro()
