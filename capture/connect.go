@@ -95,6 +95,7 @@ func (p *Proxy) mitmTLSConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, 
 			return p.leaves.get(name)
 		},
 		VerifyConnection: func(cs tls.ConnectionState) error {
+			p.tlsIntercepted.Add(1)
 			if tun != nil {
 				tun.tls.Store(&TLSInfo{
 					ServerName: cs.ServerName,
@@ -155,6 +156,7 @@ func (p *Proxy) clientHandshakeFailed(host string, err error) {
 	switch {
 	case strings.Contains(msg, "unknown certificate authority"), strings.Contains(msg, "bad certificate"),
 		strings.Contains(msg, "certificate unknown"), strings.Contains(msg, "unknown ca"):
+		p.tlsRejected.Add(1)
 		reason = fmt.Sprintf("the browser rejected corscope's certificate for %s (%s): it does not trust corscope's CA yet; run 'corscope ca' to see how to trust it, or start the browser with 'corscope browser'", host, msg)
 	default:
 		reason = fmt.Sprintf("the TLS handshake with the browser for %s failed (%s); if the browser showed a certificate error, it does not trust corscope's CA yet: run 'corscope ca' to see how to trust it", host, msg)

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,6 +77,10 @@ type Proxy struct {
 
 	// hook is called at fixed points of an exchange; tests make it panic.
 	hook func(hookPoint)
+
+	// Client TLS handshakes completed with corscope's leaves, and those the
+	// browser rejected: together they say whether the CA is trusted yet.
+	tlsIntercepted, tlsRejected atomic.Uint64
 
 	mu       sync.Mutex
 	inflight map[*recording]struct{}
@@ -191,6 +196,13 @@ func listenError(addr string, err error) error {
 		return fmt.Errorf("cannot listen on %s: the address is already in use (is corscope already running?); choose another with --listen, e.g. --listen 127.0.0.1:0 for any free port", addr)
 	}
 	return fmt.Errorf("cannot listen on %s: %v; check --listen (host:port, e.g. 127.0.0.1:8080)", addr, err)
+}
+
+// TLSStats returns how many client TLS handshakes completed with corscope's
+// certificates and how many the browser rejected (usually because it does
+// not trust corscope's CA yet).
+func (p *Proxy) TLSStats() (intercepted, rejected uint64) {
+	return p.tlsIntercepted.Load(), p.tlsRejected.Load()
 }
 
 // Addr returns the address the proxy listens on, e.g. "127.0.0.1:8080".
@@ -330,6 +342,9 @@ func hostPrefix(a netip.Addr) string {
 }
 
 func notAProxyRequest(w http.ResponseWriter, r *http.Request) {
+	// The Server header lets 'corscope browser' recognise a running
+	// corscope on the address it was given (see Running).
+	w.Header().Set("Server", serverName)
 	http.Error(w, "This is corscope, a recording proxy, not a web server. Set it as the browser's HTTP and HTTPS proxy (or run 'corscope browser') and browse as usual.", http.StatusBadRequest)
 }
 
