@@ -48,6 +48,11 @@ func (s *state) credentials(e *entry) Credentials {
 // hopEvidence is the credentials evidence one request hop carries.
 func (s *state) hopEvidence(h *entry) Credentials {
 	c := &h.c
+	if !c.cross {
+		// A same-origin hop sends cookies in the default mode too: it
+		// proves nothing about the mode.
+		return CredUnknown
+	}
 	if c.cookie {
 		return CredInclude
 	}
@@ -83,7 +88,62 @@ func (s *state) hopEvidence(h *entry) Credentials {
 		// cached preflight result, and no OPTIONS preceded this one.
 		return CredOmitted
 	}
+	if h.jarHint {
+		return CredOmitted
+	}
 	return CredUnknown
+}
+
+// hostCookies is what the capture showed about the browser's cookies for
+// one host (cookies are scoped by host, not port).
+type hostCookies struct {
+	refs int
+	// any: a request to the host carried a Cookie header; cross: a
+	// cross-site one did (so a SameSite=None cookie exists).
+	any, cross bool
+}
+
+// noteCookies records a new flow's cookie evidence and snapshots, for a
+// CORS request without a Cookie header, whether the browser then held
+// cookies it would have attached had the request been credentialed
+// (reference/cors.md §7.1: the absence of Cookie proves nothing by
+// itself; with cookies known to be in the jar it does). A same-site
+// request gets Lax and None cookies; a cross-site one only None cookies,
+// so it needs evidence from another cross-site request.
+func (s *state) noteCookies(e *entry) {
+	c := &e.c
+	host := c.target.hostName()
+	if host == "" {
+		return
+	}
+	hc := s.hosts[host]
+	if hc == nil {
+		hc = &hostCookies{}
+		s.hosts[host] = hc
+	}
+	hc.refs++
+	e.host = host
+	if c.hasOrigin && c.cross && !c.cookie {
+		e.jarHint = c.sameSite && hc.any || !c.sameSite && hc.cross
+	}
+	if c.cookie {
+		hc.any = true
+		if !c.sameSite {
+			hc.cross = true
+		}
+	}
+}
+
+func (s *state) forgetCookies(e *entry) {
+	if e.host == "" {
+		return
+	}
+	if hc := s.hosts[e.host]; hc != nil {
+		hc.refs--
+		if hc.refs <= 0 {
+			delete(s.hosts, e.host)
+		}
+	}
 }
 
 // preflightCredentials is the credentials mode of the request a preflight

@@ -216,6 +216,10 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	case primary.ok():
 		v.Kind = KindAllowed
 		v.Explanation = joinSentences(cacheNote, allowedText(e, v))
+		if e.jarHint && cred == CredOmitted && inc != omit {
+			v.Explanation += " No Cookie was sent although earlier requests to " + e.host +
+				" carried cookies, so the page made it without credentials (a credentialed request would fail with " + inc.code.String() + ")."
+		}
 		if c.mode == "" {
 			v.Explanation = joinSentences(v.Explanation, "(The request mode is not on the wire; if this was a form submission or a no-cors request the browser did no CORS check at all.)")
 		}

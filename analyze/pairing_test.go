@@ -206,8 +206,8 @@ func TestForgetDropsEverythingAboutAFlow(t *testing.T) {
 	}
 	a.Forget(2, 3, 4, 5, 99)
 	st := &a.st
-	if len(st.flows) != 0 || len(st.keys) != 0 || len(st.apis) != 0 || len(st.redirects) != 0 {
-		t.Errorf("indexes not empty: flows %d keys %d apis %d redirects %d", len(st.flows), len(st.keys), len(st.apis), len(st.redirects))
+	if len(st.flows) != 0 || len(st.keys) != 0 || len(st.apis) != 0 || len(st.redirects) != 0 || len(st.hosts) != 0 {
+		t.Errorf("indexes not empty: flows %d keys %d apis %d redirects %d hosts %d", len(st.flows), len(st.keys), len(st.apis), len(st.redirects), len(st.hosts))
 	}
 }
 
@@ -329,6 +329,50 @@ func TestCredentialsFromTheWire(t *testing.T) {
 			if v := vs[id]; v.Kind != KindAllowed || v.Credentials != CredOmitted {
 				t.Errorf("flow %d: %s %s", id, v.Kind, v.Credentials)
 			}
+		}
+	})
+}
+
+func TestCookiesInTheJarTellAnUncredentialedRequest(t *testing.T) {
+	star := []string{"Access-Control-Allow-Origin: *"}
+	t.Run("a same-site request without Cookie after one with Cookie", func(t *testing.T) {
+		vs := run(t,
+			ex{id: 1, at: 0, method: "GET", url: u("/login"), req: chromeReq("Cookie: sid=1"), status: 200,
+				resp: []string{"Access-Control-Allow-Origin: " + labPage, "Access-Control-Allow-Credentials: true"}},
+			ex{id: 2, at: 5, method: "GET", url: u("/public"), req: chromeReq(), status: 200, resp: star},
+		)
+		if v := vs[2]; v.Kind != KindAllowed || v.Credentials != CredOmitted || !strings.Contains(v.Explanation, "carried cookies") {
+			t.Errorf("%s %s %q", v.Kind, v.Credentials, v.Explanation)
+		}
+	})
+	t.Run("a later cookie is no evidence for an earlier request", func(t *testing.T) {
+		vs := run(t,
+			ex{id: 1, at: 0, method: "GET", url: u("/public"), req: chromeReq(), status: 200, resp: star},
+			ex{id: 2, at: 5, method: "GET", url: u("/login"), req: chromeReq("Cookie: sid=1"), status: 200,
+				resp: []string{"Access-Control-Allow-Origin: " + labPage, "Access-Control-Allow-Credentials: true"}},
+		)
+		if v := vs[1]; v.Kind != KindUndecidable {
+			t.Errorf("%s", v.Kind)
+		}
+	})
+	t.Run("a same-site cookie says nothing about a cross-site request", func(t *testing.T) {
+		vs := run(t,
+			ex{id: 1, at: 0, method: "GET", url: "https://api.example.com/", req: []string{"Sec-Fetch-Mode: navigate", "Cookie: sid=1"}, status: 200},
+			ex{id: 2, at: 5, method: "GET", url: "https://api.example.com/x", req: []string{"Origin: https://other.example", "Sec-Fetch-Mode: cors",
+				"Sec-Fetch-Site: cross-site"}, status: 200, resp: star},
+		)
+		if v := vs[2]; v.Kind != KindUndecidable {
+			t.Errorf("%s %s", v.Kind, v.Credentials)
+		}
+	})
+	t.Run("cookies on a same-origin hop do not make the chain credentialed", func(t *testing.T) {
+		vs := run(t,
+			ex{id: 1, at: 0, method: "GET", url: labPage + "/go", req: []string{"Sec-Fetch-Mode: cors", "Sec-Fetch-Site: same-origin", "Cookie: sid=1"},
+				status: 302, resp: []string{"Location: " + u("/data")}},
+			ex{id: 2, at: 2, method: "GET", url: u("/data"), req: chromeReq(), status: 200, resp: []string{"Access-Control-Allow-Origin: " + labPage}},
+		)
+		if v := vs[2]; v.Kind != KindAllowed || v.Credentials != CredOmitted {
+			t.Errorf("%s %s %s", v.Kind, v.Error, v.Credentials)
 		}
 	})
 }

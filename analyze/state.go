@@ -47,6 +47,9 @@ type entry struct {
 	// unpaired request started, for each credentials mode.
 	cacheRef                  cacheRef
 	cacheHitOmit, cacheHitInc bool
+
+	host    string // the URL's host name, for cookie evidence
+	jarHint bool   // no Cookie although the browser held cookies for the host
 }
 
 // cacheRef names the cache entry a lookup found.
@@ -92,6 +95,7 @@ type state struct {
 	keys      map[pairKey]*keyState
 	apis      map[string]*apiState
 	redirects map[string][]capture.FlowID // target URL -> redirect hops awaiting a follow-up
+	hosts     map[string]*hostCookies
 
 	// free holds entries of forgotten flows for reuse: in a long live
 	// capture the store evicts as fast as flows arrive.
@@ -128,6 +132,7 @@ func (s *state) init(sizeHint int) {
 	s.keys = make(map[pairKey]*keyState)
 	s.apis = make(map[string]*apiState)
 	s.redirects = make(map[string][]capture.FlowID)
+	s.hosts = make(map[string]*hostCookies)
 }
 
 func (s *state) ingest(f capture.Flow, collect bool) []Verdict {
@@ -286,6 +291,7 @@ func (s *state) register(e *entry) {
 		api.refs++
 	}
 
+	s.noteCookies(e)
 	s.linkRedirect(e)
 	if e.page == "" {
 		// Without a captured chain, Origin: null comes from an opaque
@@ -557,6 +563,7 @@ func (s *state) forget(id capture.FlowID) {
 		return
 	}
 	delete(s.flows, id)
+	s.forgetCookies(e)
 	if e.redirectTo != "" {
 		list := s.redirects[e.redirectTo]
 		for i, x := range list {
