@@ -3,6 +3,8 @@ package analyze
 import (
 	"strings"
 	"testing"
+
+	"github.com/corscope/corscope/capture"
 )
 
 // Run one with: go test ./analyze/ -run '^$' -fuzz FuzzParseAllowList -fuzztime 30s
@@ -145,6 +147,44 @@ func FuzzAccessCheck(f *testing.F) {
 		case codeMultipleAllowOriginValues, codeInvalidAllowOriginValue, codeAllowOriginMismatch:
 			if r.param != joined {
 				t.Fatalf("%s parameter %q, want the ACAO value %q", r.code, r.param, joined)
+			}
+		}
+	})
+}
+
+// FuzzIngest feeds arbitrary requests and responses through an Analyzer:
+// it never panics, answers every flow first with its own verdict, and a
+// blocked verdict with a CorsError always carries its console line.
+func FuzzIngest(f *testing.F) {
+	f.Add("GET", u("/x"), "Origin: "+labPage+"\nSec-Fetch-Mode: cors", 200, "Access-Control-Allow-Origin: *", uint8(0))
+	f.Add("OPTIONS", u("/x"), "Origin: "+labPage+"\nAccess-Control-Request-Method: PUT\nAccess-Control-Request-Headers: x-a", 204,
+		"Access-Control-Allow-Origin: "+labPage+"\nAccess-Control-Allow-Methods: PUT\nAccess-Control-Allow-Headers: *", uint8(1))
+	f.Add("PUT", u("/x"), "Origin: null\nCookie: a=b", 302, "Location: http://u:p@h/\nAccess-Control-Allow-Origin: null", uint8(2))
+	f.Add("POST", "weird", "Origin: \x00", 0, "", uint8(3))
+	f.Fuzz(func(t *testing.T, method, url, reqHeaders string, status int, respHeaders string, flags uint8) {
+		a := NewAnalyzer()
+		var id capture.FlowID
+		for round := 0; round < 3; round++ {
+			id++
+			x := ex{id: id, at: round, method: method, url: url, req: strings.Split(reqHeaders, "\n"), status: status % 1000,
+				resp: strings.Split(respHeaders, "\n")}
+			if flags&1 != 0 {
+				x.kind, x.err = capture.ErrBrowser, "net::ERR_FAILED"
+			}
+			if flags&2 != 0 {
+				x.rt = "preflight"
+			}
+			vs := a.Ingest(x.flow())
+			if len(vs) == 0 || vs[0].Flow != id {
+				t.Fatalf("first verdict %+v, want flow %d", vs, id)
+			}
+			for _, v := range vs {
+				if v.Kind == KindBlocked && v.Error != "" && v.Console == "" {
+					t.Fatalf("blocked %s without a console line", v.Error)
+				}
+			}
+			if flags&4 != 0 {
+				a.Forget(id)
 			}
 		}
 	})
