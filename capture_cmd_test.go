@@ -171,6 +171,9 @@ func TestCaptureCommandRecordsTrafficAndWritesJSONLAndHAROnSIGINT(t *testing.T) 
 				Response struct {
 					Status int `json:"status"`
 				} `json:"response"`
+				Cors struct {
+					Kind string `json:"kind"`
+				} `json:"_cors"`
 			} `json:"entries"`
 		} `json:"log"`
 	}
@@ -182,6 +185,12 @@ func TestCaptureCommandRecordsTrafficAndWritesJSONLAndHAROnSIGINT(t *testing.T) 
 	}
 	if e := doc.Log.Entries[0]; e.Request.URL != urls[0] || e.Response.Status != 200 {
 		t.Errorf("first HAR entry %+v", e)
+	}
+	// corscope's verdicts travel with the capture in _cors.
+	for i, e := range doc.Log.Entries {
+		if e.Cors.Kind == "" {
+			t.Errorf("HAR entry %d has no _cors verdict", i)
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/corscope/corscope/analyze"
+	"github.com/corscope/corscope/browser"
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
 	"github.com/corscope/corscope/ui"
@@ -67,6 +69,7 @@ type proxyFlags struct {
 	har              string
 	upstreamCA       []string
 	insecureUpstream bool
+	includeSecrets   bool
 	allowRemote      []string
 }
 
@@ -93,6 +96,13 @@ func main() {
 func errorHandler(w io.Writer, styles fang.Styles, err error) {
 	var e *exitError
 	if errors.As(err, &e) && e.err == nil {
+		return
+	}
+	// fang wraps the writer, so ask about stderr itself: off a terminal
+	// (CI logs, pipes) the message must stay one exact line, paths and
+	// case intact.
+	if !term.IsTerminal(os.Stderr.Fd()) {
+		fmt.Fprintln(w, "corscope: "+err.Error())
 		return
 	}
 	fang.DefaultErrorHandler(w, styles, err)
@@ -153,32 +163,22 @@ exchange gets the verdict Chrome reached, the header at fault and the fix.`,
 
 func addProxyFlags(cmd *cobra.Command, pf *proxyFlags) {
 	fs := cmd.Flags()
-	fs.StringVar(&pf.listen, "listen", "127.0.0.1:8080", "address the proxy listens on")
+	fs.StringVar(&pf.listen, "listen", capture.DefaultListen, "address the proxy listens on")
 	fs.StringVar(&pf.har, "har", "", "write the capture to this HAR file on exit")
-	fs.StringArrayVar(&pf.upstreamCA, "upstream-ca", nil, "PEM file of extra roots to trust for upstream TLS (repeatable)")
+	fs.BoolVar(&pf.includeSecrets, "include-secrets", false, "keep Cookie, Set-Cookie and Authorization values in HAR files (redacted by default)")
+	fs.StringArrayVar(&pf.upstreamCA, "upstream-ca", nil, "also trust the CA certificates in this PEM file for upstream TLS (repeatable)")
 	fs.BoolVar(&pf.insecureUpstream, "insecure-upstream", false, "do not verify upstream TLS certificates (loudly reported)")
 	fs.StringArrayVar(&pf.allowRemote, "allow-remote", nil, "also accept proxy clients from this CIDR (repeatable); loopback only otherwise")
 }
 
-func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
-	if !interactive(cmd) {
-		// No terminal to draw on (piped, CI): one line per finished flow.
-		out := cmd.OutOrStdout()
-		return runProxy(cmd, c, pf, func(f capture.Flow) error {
-			_, err := fmt.Fprintln(out, capture.FormatLine(f))
-			return err
-		})
-	}
-	stderr := cmd.ErrOrStderr()
-	fail := func(err error) error {
-		fmt.Fprintln(stderr, "corscope: "+err.Error())
-		return exitCode(1, nil)
-	}
+// listenProxy binds the proxy the flags describe. It binds before anything
+// else starts, so a port in use fails fast with a one-line error.
+func listenProxy(c *common, pf *proxyFlags, errLog *log.Logger) (*capture.Proxy, error) {
 	allow, err := capture.ParseAllowRemote(pf.allowRemote)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	p, err := capture.Listen(capture.Config{
+	return capture.Listen(capture.Config{
 		Listen:           pf.listen,
 		Home:             c.home,
 		MaxBody:          c.maxBody,
@@ -186,11 +186,65 @@ func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
 		InsecureUpstream: pf.insecureUpstream,
 		AllowRemote:      allow,
 		Store:            capture.NewStore(c.maxFlows),
-		// The interface owns the terminal; failures become recorded flows.
-		ErrorLog: log.New(io.Discard, "", 0),
+		ErrorLog:         errLog,
 	})
+}
+
+// setupError prints a start-up error as one plain line (fang would box and
+// wrap it; scripts and users grep for the flag to change) and exits 1.
+func setupError(cmd *cobra.Command, err error) error {
+	fmt.Fprintln(cmd.ErrOrStderr(), "corscope: "+err.Error())
+	return exitCode(1, nil)
+}
+
+// harWriter returns the HAR writer used by the interface's `e` and on
+// exit: corscope's verdict goes into each entry's _cors field.
+func harWriter(includeSecrets bool) func(path string, flows []capture.Flow) error {
+	return func(path string, flows []capture.Flow) error {
+		return har.WriteFile(path, flows, har.Options{
+			Version:        version,
+			IncludeSecrets: includeSecrets,
+			Extra:          analyze.HARExtra(analyze.AnalyzeAll(flows)),
+		})
+	}
+}
+
+// afterCapture runs once the proxy has stopped: it says what was dropped,
+// writes --har, and repeats the --insecure-upstream warning.
+func afterCapture(stderr io.Writer, p *capture.Proxy, c *common, pf *proxyFlags) error {
+	if n := p.Store().Evicted(); n > 0 {
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
+	}
+	if pf.har != "" {
+		flows := p.Store().Snapshot()
+		if err := harWriter(pf.includeSecrets)(pf.har, flows); err != nil {
+			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
+		}
+		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
+	}
+	if pf.insecureUpstream {
+		fmt.Fprintln(stderr, "corscope: WARNING: this capture ran with --insecure-upstream: upstream certificates were not verified")
+	}
+	return nil
+}
+
+// linePrinter prints one line per finished flow.
+func linePrinter(w io.Writer) func(capture.Flow) error {
+	return func(f capture.Flow) error {
+		_, err := fmt.Fprintln(w, capture.FormatLine(f))
+		return err
+	}
+}
+
+func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
+	if !interactive(cmd) {
+		// No terminal to draw on (piped, CI): one line per finished flow.
+		return runProxy(cmd, c, pf, linePrinter(cmd.OutOrStdout()), nil)
+	}
+	// The interface owns the terminal; failures become recorded flows.
+	p, err := listenProxy(c, pf, log.New(io.Discard, "", 0))
 	if err != nil {
-		return fail(err)
+		return setupError(cmd, err)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -207,24 +261,24 @@ func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
 	if pf.insecureUpstream {
 		notice = "--insecure-upstream: upstream TLS certificates are NOT verified"
 	}
+	launcher := &browsers{proxy: p.Addr(), ca: p.CA()}
 	uiErr := ui.Run(ctx, ui.Options{
 		Store: p.Store(), Analyzer: analyze.NewAnalyzer(), Live: true,
 		ListenAddr: p.Addr(), Home: c.home, SaveOnExit: pf.har, Notice: notice,
-		Export: exportHAR,
+		Export:        harWriter(pf.includeSecrets),
+		LaunchBrowser: launcher.launch,
+		TLS: func() ui.TLSStats {
+			in, rej := p.TLSStats()
+			return ui.TLSStats{Intercepted: in, Rejected: rej}
+		},
 	})
+	launcher.stopAll()
 	sctx, done := context.WithTimeout(context.Background(), capture.DefaultGrace)
 	_ = p.Shutdown(sctx)
 	done()
 	serveErr := <-served
-	if n := p.Store().Evicted(); n > 0 {
-		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
-	}
-	if pf.har != "" {
-		flows := p.Store().Snapshot()
-		if err := exportHAR(pf.har, flows); err != nil {
-			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
-		}
-		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
+	if err := afterCapture(cmd.ErrOrStderr(), p, c, pf); err != nil {
+		return err
 	}
 	if uiErr != nil {
 		return uiErr
@@ -240,38 +294,14 @@ func interactive(cmd *cobra.Command) bool {
 	return okIn && okOut && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
 }
 
-// exportHAR writes flows as HAR with corscope's verdict in each entry's
-// _cors field (the interface's `e`, and --har on exit).
-func exportHAR(path string, flows []capture.Flow) error {
-	return har.WriteFile(path, flows, har.Options{Version: version, Extra: analyze.HARExtra(analyze.AnalyzeAll(flows))})
-}
-
-// runProxy runs the proxy headless until SIGINT/SIGTERM, hands every
-// finished flow to onFinished, and writes --har at the end.
-func runProxy(cmd *cobra.Command, c *common, pf *proxyFlags, onFinished func(capture.Flow) error) error {
+// runProxy runs the proxy headless until SIGINT/SIGTERM (or until stopped
+// is closed), hands every finished flow to onFinished, and writes --har at
+// the end. ready, if not nil, is called once the proxy listens.
+func runProxy(cmd *cobra.Command, c *common, pf *proxyFlags, onFinished func(capture.Flow) error, ready func(ctx context.Context, p *capture.Proxy) (stopped <-chan struct{}, err error)) error {
 	stderr := cmd.ErrOrStderr()
-	// Set-up errors are printed as one plain line (fang would box and
-	// wrap them): scripts and users grep for the flag to change.
-	fail := func(err error) error {
-		fmt.Fprintln(stderr, "corscope: "+err.Error())
-		return exitCode(1, nil)
-	}
-	allow, err := capture.ParseAllowRemote(pf.allowRemote)
+	p, err := listenProxy(c, pf, log.New(stderr, "", 0))
 	if err != nil {
-		return fail(err)
-	}
-	p, err := capture.Listen(capture.Config{
-		Listen:           pf.listen,
-		Home:             c.home,
-		MaxBody:          c.maxBody,
-		UpstreamCAFiles:  pf.upstreamCA,
-		InsecureUpstream: pf.insecureUpstream,
-		AllowRemote:      allow,
-		Store:            capture.NewStore(c.maxFlows),
-		ErrorLog:         log.New(stderr, "", 0),
-	})
-	if err != nil {
-		return fail(err)
+		return setupError(cmd, err)
 	}
 	fmt.Fprintf(stderr, "corscope: recording on %s: set it as the browser's HTTP and HTTPS proxy, or run 'corscope browser'. Ctrl-C stops.\n", p.Addr())
 	fmt.Fprintf(stderr, "corscope: for HTTPS the browser must trust corscope's CA ('corscope ca' shows how; Chromium: --ignore-certificate-errors-spki-list=%s)\n", p.CA().SPKIHash())
@@ -280,20 +310,27 @@ func runProxy(cmd *cobra.Command, c *common, pf *proxyFlags, onFinished func(cap
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if ready != nil {
+		stopped, err := ready(ctx, p)
+		if err != nil {
+			_ = p.Shutdown(context.Background())
+			return setupError(cmd, err)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-stopped:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	runErr := capture.RunHeadless(ctx, p, capture.HeadlessOptions{OnFinished: onFinished})
 	stop()
-	if n := p.Store().Evicted(); n > 0 {
-		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
-	}
-	if pf.har != "" {
-		flows := p.Store().Snapshot()
-		if err := har.WriteFile(pf.har, flows, har.Options{Version: version}); err != nil {
-			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
-		}
-		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
-	}
-	if pf.insecureUpstream {
-		fmt.Fprintln(stderr, "corscope: WARNING: this capture ran with --insecure-upstream: upstream certificates were not verified")
+	if err := afterCapture(stderr, p, c, pf); err != nil {
+		return err
 	}
 	return runErr
 }
@@ -321,7 +358,7 @@ exchanges get up to 2 seconds to finish, then the HAR (if --har) is written.`,
 				defer f.Close()
 				onFinished = capture.JSONLWriter(f)
 			}
-			return runProxy(cmd, c, pf, onFinished)
+			return runProxy(cmd, c, pf, onFinished, nil)
 		},
 	}
 	addProxyFlags(cmd, pf)
@@ -354,7 +391,7 @@ func newOpenCmd(c *common) *cobra.Command {
 			}
 			return ui.Run(cmd.Context(), ui.Options{
 				Store: store, Analyzer: analyze.NewAnalyzer(), Title: filepath.Base(args[0]),
-				Home: c.home, Notice: notice, Export: exportHAR,
+				Home: c.home, Notice: notice, Export: harWriter(false),
 			})
 		},
 	}
@@ -516,14 +553,121 @@ func newProbeTransport(proxyAddr, home string) (http.RoundTripper, error) {
 }
 
 func newBrowserCmd(c *common) *cobra.Command {
-	return &cobra.Command{
+	pf := &proxyFlags{}
+	var o browser.Options
+	var firefox bool
+	cmd := &cobra.Command{
 		Use:   "browser [URL]",
 		Short: "Start Chromium with a fresh profile whose traffic goes through corscope",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `browser starts Chromium (or Firefox with --firefox) with a throwaway profile
+that sends all its traffic, localhost included, through corscope and trusts
+corscope's CA without installing it anywhere. The profile is removed when the
+browser exits.
+
+If corscope is already running on --listen (e.g. 'corscope' in another
+terminal, with the same --home), the browser uses it. Otherwise a proxy is
+started for the browser's lifetime, printing one line per finished exchange.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if len(args) == 1 {
+				o.URL = args[0]
+			}
+			if firefox {
+				o.Family = browser.Firefox
+			}
+			return runBrowser(cmd, c, pf, o)
 		},
 	}
+	addProxyFlags(cmd, pf)
+	fs := cmd.Flags()
+	fs.StringVar(&o.Path, "browser", "", "the browser executable (default: the first Chromium, Chrome or Edge found)")
+	fs.BoolVar(&firefox, "firefox", false, "start Firefox instead of Chromium")
+	fs.BoolVar(&o.Headless, "headless", false, "run the browser without a window (for scripts and tests)")
+	return cmd
+}
+
+// runBrowser starts a browser through the corscope on --listen, or through
+// a proxy of its own that lives as long as the browser.
+func runBrowser(cmd *cobra.Command, c *common, pf *proxyFlags, o browser.Options) error {
+	stderr := cmd.ErrOrStderr()
+	if capture.Running(cmd.Context(), pf.listen) {
+		ca, err := capture.LoadOrCreateCA(c.home)
+		if err != nil {
+			return setupError(cmd, err)
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		b, err := startBrowser(ctx, o, pf.listen, ca, stderr)
+		if err != nil {
+			return setupError(cmd, err)
+		}
+		fmt.Fprintf(stderr, "corscope: %s is browsing through the corscope on %s; close it (or Ctrl-C) to end\n", o.Family, pf.listen)
+		return b.Wait()
+	}
+	var b *browser.Browser
+	err := runProxy(cmd, c, pf, linePrinter(cmd.OutOrStdout()), func(ctx context.Context, p *capture.Proxy) (<-chan struct{}, error) {
+		var err error
+		b, err = startBrowser(ctx, o, p.Addr(), p.CA(), stderr)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "corscope: %s started; this proxy stops when it exits (run 'corscope' first for the interface)\n", o.Family)
+		return b.Done(), nil
+	})
+	if b != nil {
+		if stopErr := b.Stop(); err == nil {
+			err = stopErr
+		}
+	}
+	return err
+}
+
+// startBrowser starts the browser through proxy, trusting ca, and prints
+// what the user should know.
+func startBrowser(ctx context.Context, o browser.Options, proxy string, ca *capture.CA, stderr io.Writer) (*browser.Browser, error) {
+	o.Proxy, o.SPKI, o.CACertFile = proxy, ca.SPKIHash(), ca.CertPath
+	b, err := browser.Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintln(stderr, "corscope: "+n)
+	}
+	return b, nil
+}
+
+// browsers starts browsers for the interface's `B` and stops them when
+// corscope exits (their proxy is going away).
+type browsers struct {
+	proxy string
+	ca    *capture.CA
+
+	mu      sync.Mutex
+	running []*browser.Browser
+}
+
+func (bs *browsers) launch(ctx context.Context) (string, error) {
+	b, err := startBrowser(ctx, browser.Options{}, bs.proxy, bs.ca, io.Discard)
+	if err != nil {
+		return "", err
+	}
+	bs.mu.Lock()
+	bs.running = append(bs.running, b)
+	bs.mu.Unlock()
+	msg := "started " + filepath.Base(b.Path) + " through corscope (fresh profile; localhost included)"
+	if len(b.Notes) > 0 {
+		msg += "; " + strings.Join(b.Notes, "; ")
+	}
+	return msg, nil
+}
+
+func (bs *browsers) stopAll() {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	for _, b := range bs.running {
+		_ = b.Stop()
+	}
+	bs.running = nil
 }
 
 func newDemoCmd(c *common) *cobra.Command {
