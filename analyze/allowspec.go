@@ -2,6 +2,16 @@ package analyze
 
 import "strings"
 
+// queryStart returns the index of the first '?' or '#' in u, or -1.
+func queryStart(u string) int {
+	for i := 0; i < len(u); i++ {
+		if u[i] == '?' || u[i] == '#' {
+			return i
+		}
+	}
+	return -1
+}
+
 // urlPath returns the path of an absolute URL ("/" when empty), without
 // query or fragment.
 func urlPath(u string) string {
@@ -13,7 +23,7 @@ func urlPath(u string) string {
 			return "/"
 		}
 	}
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
+	if i := queryStart(u); i >= 0 {
 		u = u[:i]
 	}
 	if u == "" {

@@ -59,30 +59,56 @@ const (
 	rqUpgrade
 )
 
-func reqKindOf(b string) reqKind {
-	switch b {
-	case "origin":
-		return rqOrigin
-	case "sec-fetch-site":
-		return rqSite
-	case "sec-fetch-mode":
-		return rqMode
-	case "sec-fetch-dest":
-		return rqDest
-	case "cookie":
-		return rqCookie
-	case "authorization":
-		return rqAuthorization
-	case "referer":
-		return rqReferer
-	case "if-none-match", "if-modified-since":
-		return rqConditional
-	case "access-control-request-method":
-		return rqACRM
-	case "access-control-request-headers":
-		return rqACRH
-	case "upgrade":
-		return rqUpgrade
+// reqKindOf classifies a request header name, case-insensitively. It
+// dispatches on the length first: most headers are rejected without
+// comparing a single byte.
+func reqKindOf(n string) reqKind {
+	eq := strings.EqualFold
+	switch len(n) {
+	case 6:
+		switch {
+		case eq(n, "origin"):
+			return rqOrigin
+		case eq(n, "cookie"):
+			return rqCookie
+		}
+	case 7:
+		switch {
+		case eq(n, "referer"):
+			return rqReferer
+		case eq(n, "upgrade"):
+			return rqUpgrade
+		}
+	case 13:
+		switch {
+		case eq(n, "authorization"):
+			return rqAuthorization
+		case eq(n, "if-none-match"):
+			return rqConditional
+		}
+	case 14:
+		if len(n) == 14 && eq(n[:10], "sec-fetch-") {
+			switch {
+			case eq(n[10:], "site"):
+				return rqSite
+			case eq(n[10:], "mode"):
+				return rqMode
+			case eq(n[10:], "dest"):
+				return rqDest
+			}
+		}
+	case 17:
+		if eq(n, "if-modified-since") {
+			return rqConditional
+		}
+	case 29:
+		if eq(n, "access-control-request-method") {
+			return rqACRM
+		}
+	case 30:
+		if eq(n, "access-control-request-headers") {
+			return rqACRH
+		}
 	}
 	return rqOther
 }
@@ -95,12 +121,7 @@ func classify(f *capture.Flow) class {
 	var hasACRM bool
 	var reqOrigin origin
 	for _, kv := range h {
-		var buf [32]byte
-		b, ok := lowerInto(buf[:], kv.Name)
-		if !ok {
-			continue
-		}
-		switch reqKindOf(string(b)) {
+		switch reqKindOf(kv.Name) {
 		case rqOrigin:
 			c.origin, c.hasOrigin = join(c.origin, kv.Value, c.hasOrigin), true
 		case rqSite:

@@ -88,10 +88,7 @@ func parseOrigin(u string) origin {
 	}
 	scheme := u[:sep]
 	rest := u[sep+3:]
-	end := strings.IndexAny(rest, "/?#\\")
-	if end < 0 {
-		end = len(rest)
-	}
+	end := authorityEnd(rest)
 	auth := rest[:end]
 	canonical := true
 	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
@@ -146,6 +143,18 @@ func parseOrigin(u string) origin {
 		o.Serialized = o.Scheme + "://" + o.Host + ":" + port
 	}
 	return o
+}
+
+// authorityEnd returns the index of the first '/', '?', '#' or '\\' in s
+// (the end of a URL's authority), or len(s).
+func authorityEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '/', '?', '#', '\\':
+			return i
+		}
+	}
+	return len(s)
 }
 
 func validScheme(s string) bool {

@@ -55,7 +55,7 @@ type apiState struct {
 }
 
 func endpointOf(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
+	if i := queryStart(u); i >= 0 {
 		return u[:i]
 	}
 	return u
