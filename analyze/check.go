@@ -224,14 +224,10 @@ func firstDisallowedHeader(unsafe, allowed []string, include bool) (string, bool
 	return "", byWildcard
 }
 
-// maxAge is the preflight cache lifetime Chromium derives from
+// parseMaxAge is the preflight cache lifetime Chromium derives from
 // Access-Control-Max-Age: absent or unparsable 5 s, capped at 7200 s,
-// zero or negative means the result is not reused. raw is the value seen.
-func maxAge(h capture.Headers) (secs int64, raw string, present bool) {
-	raw, present = h.Joined(hACMA)
-	return parseMaxAge(raw, present)
-}
-
+// zero or negative means the result is not reused. raw is the normalized
+// value and present whether the header was sent; both are returned as given.
 func parseMaxAge(raw string, present bool) (secs int64, _ string, _ bool) {
 	if !present {
 		return 5, raw, false

@@ -276,17 +276,6 @@ func (o origin) isLocalNetwork() bool {
 	return false
 }
 
-// isPotentiallyTrustworthy reports whether a page on this origin is a
-// secure context: https/wss, or http on a loopback host.
-func (o origin) isPotentiallyTrustworthy() bool {
-	if o.Opaque {
-		return false
-	}
-	if o.Scheme == "https" || o.Scheme == "wss" {
-		return true
-	}
-	return o.isLoopback()
-}
 
 // parsesAsURL approximates Chromium's GURL(value).is_valid() for the values
 // an Access-Control-Allow-Origin header holds, which decides between

@@ -275,7 +275,8 @@ func TestMaxAgeFollowsChromium(t *testing.T) {
 		if tc.line != "" {
 			lines = []string{tc.line}
 		}
-		if got, _, _ := maxAge(heads(lines...)); got != tc.want {
+		raw, present := heads(lines...).Joined(hACMA)
+		if got, _, _ := parseMaxAge(raw, present); got != tc.want {
 			t.Errorf("%q: max age %d, want %d", tc.line, got, tc.want)
 		}
 	}
