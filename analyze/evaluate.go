@@ -249,6 +249,11 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 				Alternative{If: "it was a form submission or a no-cors fetch (not CORS-checked)", Kind: KindNotCORS})
 			v.Kind = KindUndecidable
 			v.DependsOn = "the request mode, which the wire does not show (no Sec-Fetch-Mode header: plain http to a non-local host)"
+			if alt != nil {
+				v.DependsOn += ", and on the credentials mode"
+			}
+			v.Explanation = "If this request came from fetch() or XMLHttpRequest, Chrome blocked it: " + v.Explanation +
+				" If it was a form submission or a no-cors fetch, the browser did no CORS check."
 			v.Error, v.FailedParameter, v.Console, v.Firefox = "", "", "", ""
 		}
 	}
