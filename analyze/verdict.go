@@ -135,7 +135,8 @@ type Verdict struct {
 	Method string
 
 	// Fix is what a working server configuration must allow, filled for
-	// blocked flows and for allowed flows with warnings; nil otherwise.
+	// blocked and undecidable flows and for allowed flows with warnings;
+	// nil otherwise.
 	Fix *FixSpec
 }
 
