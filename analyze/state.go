@@ -326,6 +326,14 @@ func (s *state) register(e *entry) {
 		if strings.EqualFold(f.ResourceType, "preflight") && s.pairBackwards(ks, e) {
 			return
 		}
+		if len(ks.awaiting) >= maxAwaiting {
+			// The oldest preflight still unpaired will not be paired
+			// now: its actual would have followed within milliseconds.
+			if old := s.flows[ks.awaiting[0]]; old != nil {
+				old.awaiting = false
+			}
+			ks.awaiting = append(ks.awaiting[:0], ks.awaiting[1:]...)
+		}
 		ks.awaiting = append(ks.awaiting, f.ID)
 		e.awaiting = true
 		return
@@ -362,6 +370,10 @@ func (s *state) register(e *entry) {
 
 // maxUnpaired bounds the per-key list of requests awaiting a late preflight.
 const maxUnpaired = 8
+
+// maxAwaiting bounds the per-key list of preflights awaiting their actual
+// request (failed preflights never get one), keeping pairing O(1).
+const maxAwaiting = 16
 
 // backwardsWindow is how long before its preflight Chrome's HAR export may
 // date the request the preflight guards (the fetch starts first).
