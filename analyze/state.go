@@ -479,8 +479,17 @@ func (s *state) registerRedirect(e *entry) {
 	if target == "" {
 		return
 	}
+	list := s.redirects[target]
+	if len(list) >= maxAwaiting {
+		// Redirects to this URL that were never followed (the target came
+		// from the browser's cache): the oldest stops waiting.
+		if old := s.flows[list[0]]; old != nil {
+			old.redirectTo = ""
+		}
+		list = append(list[:0], list[1:]...)
+	}
 	e.redirectTo = target
-	s.redirects[target] = append(s.redirects[target], e.flow.ID)
+	s.redirects[target] = append(list, e.flow.ID)
 }
 
 // resolveLocation resolves a Location value against the request URL and
