@@ -276,7 +276,6 @@ func (o origin) isLocalNetwork() bool {
 	return false
 }
 
-
 // parsesAsURL approximates Chromium's GURL(value).is_valid() for the values
 // an Access-Control-Allow-Origin header holds, which decides between
 // InvalidAllowOriginValue and AllowOriginMismatch. GURL wants a scheme;
