@@ -31,6 +31,7 @@ import (
 	"github.com/corscope/corscope/browser"
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
+	"github.com/corscope/corscope/demo"
 	"github.com/corscope/corscope/ui"
 )
 
@@ -672,15 +673,59 @@ func (bs *browsers) stopAll() {
 
 func newDemoCmd(c *common) *cobra.Command {
 	var noTUI bool
+	var driver, browserPath string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a small app with the classic CORS mistakes and show what corscope finds",
-		Args:  cobra.NoArgs,
+		Long: `demo starts, on free loopback ports, a frontend (http://localhost:PORT, like a
+dev server) and an API that makes the classic CORS mistakes, plus two calls
+that work. Headless Chromium loads the page through corscope's proxy; without
+Chromium, the probe engine sends the requests the browser would (the demo says
+which ran). Then the interface opens on those flows. The proxy keeps running:
+B opens the demo page in a browser. The demo's proxy uses a throwaway CA and
+writes nothing to --home but the interface's remembered choices.
+
+--no-tui (or no terminal) prints one line per call and the report 'corscope
+analyze' gives on the capture, and exits. Exit status: 0 when the demo ran
+(the blocked requests in the report are the planted mistakes), 1 when it
+could not run.`,
+		Example: `  corscope demo
+  corscope demo --no-tui --driver probe`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("not implemented yet")
+			drv, err := demo.ParseDriver(driver)
+			if err != nil {
+				return exitCode(2, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			d, err := demo.Start(ctx, demo.Options{Driver: drv, BrowserPath: browserPath, MaxBody: c.maxBody, MaxFlows: c.maxFlows})
+			if err != nil {
+				return setupError(cmd, err)
+			}
+			defer func() {
+				if err := d.Close(); err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "corscope: demo clean-up: "+err.Error())
+				}
+			}()
+			if noTUI || !interactive(cmd) {
+				return d.WriteReport(cmd.OutOrStdout())
+			}
+			return ui.Run(ctx, ui.Options{
+				Store: d.Proxy.Store(), Analyzer: analyze.NewAnalyzer(), Live: true,
+				ListenAddr: d.Proxy.Addr(), Home: c.home, Notice: d.Notice(),
+				Export: harWriter(false), LaunchBrowser: d.LaunchBrowser,
+				TLS: func() ui.TLSStats {
+					in, rej := d.Proxy.TLSStats()
+					return ui.TLSStats{Intercepted: in, Rejected: rej}
+				},
+			})
 		},
 	}
-	cmd.Flags().BoolVar(&noTUI, "no-tui", false, "print the report instead of opening the interface")
+	fs := cmd.Flags()
+	fs.BoolVar(&noTUI, "no-tui", false, "print the report instead of opening the interface")
+	fs.StringVar(&driver, "driver", "auto", "what sends the page's calls: chromium (headless), probe (no browser), or auto (chromium when installed)")
+	fs.StringVar(&browserPath, "browser", "", "the Chromium executable (default: the first Chromium, Chrome or Edge found)")
 	return cmd
 }
 
