@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corscope/corscope/browser"
+	"github.com/corscope/corscope/demo"
+)
+
+// runDemoNoTUI runs the real binary's `demo --no-tui` with TMPDIR and
+// --home private to the test, and returns stdout once it has exited 0.
+func runDemoNoTUI(t *testing.T, args ...string) (stdout, tmp string) {
+	t.Helper()
+	bin := corscopeBinary(t)
+	// A short TMPDIR: Chromium puts its singleton socket there and aborts
+	// when the path passes the 108 bytes a unix socket address holds,
+	// which t.TempDir's names (the test's name) easily do.
+	tmp, err := os.MkdirTemp("", "cs-demo-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	home := t.TempDir()
+	cmd := exec.Command(bin, append([]string{"demo", "--no-tui", "--home", home}, args...)...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		// The report lists blocked requests on purpose: the demo worked,
+		// so the exit status is 0.
+		if err != nil {
+			t.Fatalf("corscope demo %v: %v\nstderr:\n%s\nstdout:\n%s", args, err, errb.String(), out.String())
+		}
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("corscope demo %v did not exit\nstdout so far:\n%s", args, out.String())
+	}
+	if errb.Len() > 0 {
+		t.Errorf("stderr is not empty:\n%s", errb.String())
+	}
+	return out.String(), tmp
+}
+
+// checkDemoReport asserts the report names every planted mistake with
+// Chromium's exact label (and failedParameter) and the controls as allowed,
+// both in the per-call table and, for the mistakes, in the analyze report.
+func checkDemoReport(t *testing.T, out string, chromium bool) {
+	t.Helper()
+	m := regexp.MustCompile(`the page (http://localhost:\d+)/ calls the API http://localhost:\d+ through corscope on 127\.0\.0\.1:\d+`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no header line naming the page, the API and the proxy:\n%s", out)
+	}
+	page := m[1]
+	for _, c := range demo.Calls() {
+		want := c.Want
+		if p := strings.ReplaceAll(c.WantParameter, "{page}", page); p != "" {
+			want += " (" + p + ")"
+		}
+		row := ""
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "  "+c.Method+" "+c.Path+" ") {
+				row = line
+				break
+			}
+		}
+		if row == "" {
+			t.Errorf("no row for %s %s", c.Method, c.Path)
+			continue
+		}
+		if !strings.Contains(row, "  "+want) {
+			t.Errorf("%s %s: row %q does not say %s", c.Method, c.Path, row, want)
+		}
+		if chromium && !strings.HasSuffix(row, "  agrees") {
+			t.Errorf("%s %s: Chromium and corscope differ: %q", c.Method, c.Path, row)
+		}
+		if c.Want != demo.Allowed && !strings.Contains(out, "\nBLOCKED  "+c.Want+"  (") {
+			t.Errorf("the analyze report has no BLOCKED %s block", c.Want)
+		}
+	}
+	for _, s := range []string{
+		"corscope analyze the demo's capture: ",
+		"9 blocked, 0 undecidable, 3 allowed",
+		"The blocked calls are the planted mistakes: the demo worked (exit status 0).",
+		"from origin '" + page + "' has been blocked by CORS policy: ",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the output lacks %q", s)
+		}
+	}
+}
+
+// checkTmpClean asserts the demo left nothing of its own in TMPDIR: no
+// browser profile, no CA. (Chromium itself leaves an empty
+// org.chromium.Chromium.* directory when it is stopped by a signal.)
+func checkTmpClean(t *testing.T, tmp string) {
+	t.Helper()
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "org.chromium.Chromium.") {
+			continue
+		}
+		t.Errorf("left behind in TMPDIR: %s", e.Name())
+	}
+}
+
+func TestDemoNoTUIWithTheProbeReportsEveryPlantedMistake(t *testing.T) {
+	out, tmp := runDemoNoTUI(t, "--driver", "probe")
+	if !strings.Contains(out, "corscope demo: driver: probe — corscope's probe engine") {
+		t.Errorf("the report does not say the probe drove:\n%s", out)
+	}
+	checkDemoReport(t, out, false)
+	checkTmpClean(t, tmp)
+}
+
+func TestDemoNoTUIWithChromiumReportsEveryPlantedMistakeAndChromiumAgrees(t *testing.T) {
+	if _, err := browser.Find(browser.Chromium); err != nil {
+		if os.Getenv("CORSCOPE_REQUIRE_CHROMIUM") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip("Chromium is not installed:", err)
+	}
+	for _, args := range [][]string{{"--driver", "chromium"}, nil} {
+		name := "auto"
+		if args != nil {
+			name = "chromium"
+		}
+		t.Run(name, func(t *testing.T) {
+			out, tmp := runDemoNoTUI(t, args...)
+			if !regexp.MustCompile(`corscope demo: driver: chromium — headless \S+ \(\S+\) loaded the page through the proxy`).MatchString(out) {
+				t.Errorf("the report does not say headless Chromium drove:\n%s", out)
+			}
+			checkDemoReport(t, out, true)
+			checkTmpClean(t, tmp)
+		})
+	}
+}
+
+func TestDemoRejectsAnUnknownDriver(t *testing.T) {
+	cmd := exec.Command(corscopeBinary(t), "demo", "--no-tui", "--driver", "firefox")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want status 2\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "auto, chromium or probe") {
+		t.Errorf("the error does not list the drivers:\n%s", out)
+	}
+}
