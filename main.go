@@ -682,8 +682,8 @@ dev server) and an API that makes the classic CORS mistakes, plus two calls
 that work. Headless Chromium loads the page through corscope's proxy; without
 Chromium, the probe engine sends the requests the browser would (the demo says
 which ran). Then the interface opens on those flows. The proxy keeps running:
-B opens the demo page in a browser. The demo's proxy uses a throwaway CA and
-writes nothing to --home but the interface's remembered choices.
+B opens the demo page in a browser. The proxy signs HTTPS with the CA in
+--home, as corscope does.
 
 --no-tui (or no terminal) prints one line per call and the report 'corscope
 analyze' gives on the capture, and exits. Exit status: 0 when the demo ran
@@ -699,7 +699,7 @@ could not run.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			d, err := demo.Start(ctx, demo.Options{Driver: drv, BrowserPath: browserPath, MaxBody: c.maxBody, MaxFlows: c.maxFlows})
+			d, err := demo.Start(ctx, demo.Options{Driver: drv, BrowserPath: browserPath, Home: c.home, MaxBody: c.maxBody, MaxFlows: c.maxFlows})
 			if err != nil {
 				return setupError(cmd, err)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +43,11 @@ type Options struct {
 	Driver Driver
 	// BrowserPath is the Chromium executable; empty finds one.
 	BrowserPath string
+	// Home is corscope's home directory: the proxy signs with the CA kept
+	// there (created on first use), as corscope itself does, so that what
+	// the interface and 'corscope ca' say about trusting it holds for the
+	// demo's proxy too.
+	Home string
 	// MaxBody and MaxFlows bound the proxy's store (0: the defaults).
 	MaxBody  int64
 	MaxFlows int
@@ -88,10 +92,9 @@ type Demo struct {
 }
 
 // Start starts the frontend and the API on free loopback ports and
-// corscope's proxy (on a free loopback port, with a throwaway CA: the demo
-// leaves nothing in the user's corscope home), drives the page's calls
-// through the proxy, and returns once every call has been answered. The
-// proxy keeps serving until Close.
+// corscope's proxy (on a free loopback port, with the CA in o.Home), drives
+// the page's calls through the proxy, and returns once every call has been
+// answered. The proxy keeps serving until Close.
 func Start(ctx context.Context, o Options) (*Demo, error) {
 	begin := time.Now()
 	if o.Driver == "" {
@@ -99,6 +102,9 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.Home == "" {
+		return nil, errors.New("demo: no home directory for corscope's CA (Options.Home)")
 	}
 	d := &Demo{Calls: Calls()}
 	ok := false
@@ -123,13 +129,9 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	d.serve(feLn, NewFrontend(d.APIOrigin, d.Calls))
 	d.serve(apiLn, NewAPI(d.PageOrigin))
 
-	ca, err := throwawayCA()
-	if err != nil {
-		return nil, err
-	}
 	d.Proxy, err = capture.Listen(capture.Config{
 		Listen:   "127.0.0.1:0",
-		CA:       ca,
+		Home:     o.Home,
 		MaxBody:  o.MaxBody,
 		Store:    capture.NewStore(o.MaxFlows),
 		ErrorLog: nil, // failures become recorded flows
@@ -273,21 +275,4 @@ func (d *Demo) serve(ln net.Listener, h http.Handler) {
 func port(ln net.Listener) string {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	return p
-}
-
-// throwawayCA makes a CA for this run only. It lives in memory: its files
-// are removed at once, so an interrupted demo leaves no key behind, and
-// the user's corscope home is never touched. Chromium accepts it through
-// its SPKI hash.
-func throwawayCA() (*capture.CA, error) {
-	dir, err := os.MkdirTemp("", "corscope-demo-ca-")
-	if err != nil {
-		return nil, fmt.Errorf("demo: create a temporary directory for the CA: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	ca, err := capture.LoadOrCreateCA(dir)
-	if err != nil {
-		return nil, fmt.Errorf("demo: create a temporary CA: %w", err)
-	}
-	return ca, nil
 }

@@ -16,6 +16,7 @@ func startDemo(t *testing.T, o Options) *Demo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	o.Home = t.TempDir()
 	d, err := Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func TestAutoFallsBackToTheProbeWhenChromiumCannotRun(t *testing.T) {
 func TestChromiumDriverFailsWhenChromiumCannotRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, err := Start(ctx, Options{Driver: DriverChromium, BrowserPath: t.TempDir() + "/no-such-chromium"})
+	d, err := Start(ctx, Options{Driver: DriverChromium, BrowserPath: t.TempDir() + "/no-such-chromium", Home: t.TempDir()})
 	if err == nil {
 		d.Close()
 		t.Fatal("Start succeeded with a browser that does not exist")
