@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -161,4 +162,89 @@ func TestDemoRejectsAnUnknownDriver(t *testing.T) {
 	if !strings.Contains(string(out), "auto, chromium or probe") {
 		t.Errorf("the error does not list the drivers:\n%s", out)
 	}
+}
+
+// TestDemoInterfaceStartsAndQuitsCleanly runs `corscope demo` in tmux the
+// way a user does: the interface must open on the flows with a blocked one
+// selected, walk Summary → Response → Fix, and quit through the
+// confirmation with exit status 0, leaving nothing behind.
+func TestDemoInterfaceStartsAndQuitsCleanly(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	bin := corscopeBinary(t)
+	work, err := os.MkdirTemp("", "cs-tui-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	tmp := work + "/tmp"
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	session := fmt.Sprintf("cs-demo-%d", os.Getpid())
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-L", session}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", session, "kill-server").Run() })
+	screen := func() string { return tmux("capture-pane", "-t", session, "-p") }
+	waitFor := func(text string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !strings.Contains(screen(), text) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %q; screen:\n%s", text, screen())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	keys := func(k ...string) { tmux(append([]string{"send-keys", "-t", session}, k...)...) }
+
+	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-e", "TERM=xterm-256color")
+	tmux("set-option", "-t", session, "remain-on-exit", "on")
+	exitFile := work + "/exit"
+	tmux("respawn-pane", "-k", "-t", session, fmt.Sprintf(
+		"env TMPDIR=%s CORSCOPE_HOME=%s/home %s demo 2>%s/stderr; echo $? >%s", tmp, work, bin, work, exitFile))
+
+	waitFor("demo: ")
+	waitFor("planted mistakes · B opens the page")
+	waitFor("9 blocked")
+	// The newest flow is selected: the preflight refused by auth.
+	waitFor("BLOCKED · PreflightMissingAllowOriginHeader")
+	keys("Enter")
+	waitFor("▶")
+	keys("3")
+	waitFor("[3 Response]")
+	waitFor("401 Unauthorized")
+	waitFor("✗ Access-Control-Allow-Origin: — missing")
+	keys("4")
+	waitFor("[4 Fix]")
+	waitFor("[express]")
+	keys("q")
+	waitFor("Quit? ")
+	keys("y")
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(exitFile)
+		if s := strings.TrimSpace(string(b)); s != "" {
+			if s != "0" {
+				errOut, _ := os.ReadFile(work + "/stderr")
+				t.Fatalf("exit status %s\nstderr:\n%s", s, errOut)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("corscope demo did not exit after q, y; screen:\n%s", screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if errOut, _ := os.ReadFile(work + "/stderr"); len(errOut) > 0 {
+		t.Errorf("stderr is not empty:\n%s", errOut)
+	}
+	checkTmpClean(t, tmp)
 }
