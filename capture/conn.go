@@ -45,6 +45,10 @@ type idleConn struct {
 
 	closeOnce sync.Once
 	onClose   func(*idleConn)
+
+	// abortResponse asks ServeHTTP to abort the response being written
+	// on this (plain-HTTP) connection: its upstream body broke off.
+	abortResponse atomic.Bool
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {

@@ -66,6 +66,13 @@ func classify(err error, host string, clientGone bool) (ErrorKind, string) {
 		return ErrTLS, fmt.Sprintf("the TLS handshake with %s failed: %v", host, err)
 	}
 
+	if msg := err.Error(); strings.Contains(msg, "chunk") {
+		// net/http's chunked reader reports malformed framing with plain
+		// errors ("invalid byte in chunk length", "malformed chunked
+		// encoding"); Chromium fails the same response with
+		// net::ERR_INVALID_CHUNKED_ENCODING.
+		return ErrOther, fmt.Sprintf("%s sent a malformed chunked body (%v): the browser fails such a response with net::ERR_INVALID_CHUNKED_ENCODING; the server's framing is broken", host, unwrapOp(err))
+	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused, fmt.Sprintf("%s refused the connection: is the server running and listening on that port?", host)

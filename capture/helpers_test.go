@@ -41,6 +41,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// noLeaks fails t when goroutines started during the test still run after
+// its cleanups (proxy shutdown, servers closed, client pools emptied).
+// Call it first in the test: cleanups run last-registered first, so this
+// check runs after all the others.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+}
+
 // testCA is one CA shared by the package's tests (making one is cheap, but
 // sharing keeps the tests about the proxy rather than the CA).
 func testCA(t testing.TB) *CA {
@@ -61,6 +71,13 @@ func testCA(t testing.TB) *CA {
 // the test ends.
 func startProxy(t testing.TB, mod func(*Config)) *Proxy {
 	t.Helper()
+	return startProxyTuned(t, mod, nil)
+}
+
+// startProxyTuned is startProxy with a chance to change the proxy's
+// server limits and timeouts (tune) before it starts serving.
+func startProxyTuned(t testing.TB, mod func(*Config), tune func(*Proxy)) *Proxy {
+	t.Helper()
 	cfg := Config{Listen: "127.0.0.1:0", CA: testCA(t), Store: NewStore(0)}
 	if mod != nil {
 		mod(&cfg)
@@ -68,6 +85,9 @@ func startProxy(t testing.TB, mod func(*Config)) *Proxy {
 	p, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tune != nil {
+		tune(p)
 	}
 	served := make(chan error, 1)
 	go func() { served <- p.Serve() }()

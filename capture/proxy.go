@@ -100,6 +100,13 @@ const (
 
 type connKey struct{}
 
+// maxHeaderBytes bounds a request head (request line and headers) from a
+// client; larger heads get 431. It is Chromium's own limit for response
+// heads, above what nginx (8 KiB lines), Node (16 KiB) or Apache accept,
+// and far below net/http's 1 MiB default, which a hostile client could
+// make the proxy hold per connection.
+const maxHeaderBytes = 256 << 10
+
 // Listen validates cfg, loads the CA and binds the listening socket, so a
 // busy port is reported before anything else starts. Serve starts serving.
 func Listen(cfg Config) (*Proxy, error) {
@@ -173,7 +180,8 @@ func Listen(cfg Config) (*Proxy, error) {
 	p.reject = &goproxy.ConnectAction{Action: goproxy.ConnectReject}
 
 	p.srv = &http.Server{
-		Handler: p,
+		Handler:        p,
+		MaxHeaderBytes: maxHeaderBytes,
 		// Only header and idle limits: a write or read timeout would cut
 		// SSE streams, long polls and large downloads. Hijacked
 		// connections get idleConn's timeout instead.
@@ -304,6 +312,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	p.gp.ServeHTTP(w, r)
+	if c, ok := r.Context().Value(connKey{}).(*idleConn); ok && c.abortResponse.Swap(false) {
+		// The upstream body broke off (a reset, a malformed chunk).
+		// goproxy ignores the copy error and returns normally, and
+		// net/http would then end a chunked response with a clean last
+		// chunk: the browser would take a truncated body for a whole one.
+		// Send what arrived, then drop the connection without the end
+		// marker, as the server did.
+		_ = http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func (p *Proxy) clientAllowed(a netip.Addr) bool {

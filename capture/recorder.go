@@ -213,6 +213,9 @@ func (rec *recording) responseEnded(err error) {
 	case err == errClosedEarly:
 		rec.end(ErrClientAbort, "the browser closed the connection before the response was complete")
 	default:
+		if rec.client != nil {
+			rec.client.abortResponse.Store(true)
+		}
 		if pe, ok := err.(*panicError); ok {
 			rec.p.logf("corscope: recovered from a panic while reading a response body: %v", pe.v)
 			rec.end(ErrProxy, pe.Error())

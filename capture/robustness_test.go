@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -161,5 +164,261 @@ func TestIdleHijackedConnectionsAreClosed(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("idle tunnel still open after %v (idle timeout 300ms)", d)
+	}
+}
+
+// --- Hostile input (issue 7). Each test drives the real proxy over
+// loopback sockets and then checks three things: the proxy still serves a
+// normal request, it recorded what happened where there was something to
+// record, and no goroutine outlives the test.
+
+// proxyStillServes makes an ordinary request through p on a fresh
+// connection and fails t unless it gets the upstream's answer.
+func proxyStillServes(t *testing.T, p *Proxy) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(echoHandler))
+	defer srv.Close()
+	c := clientVia(t, p)
+	resp, err := c.Post(srv.URL+"/still-alive", "text/plain", strings.NewReader("ok"))
+	if err != nil {
+		t.Fatalf("the proxy no longer serves: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	c.Transport.(*http.Transport).CloseIdleConnections()
+	if resp.StatusCode != 200 || string(body) != "POST ok" {
+		t.Fatalf("the proxy no longer serves: %d %q", resp.StatusCode, body)
+	}
+}
+
+// dialProxy opens a raw connection to p, closed when the test ends.
+func dialProxy(t *testing.T, p *Proxy) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// openTunnel sends CONNECT target through a raw connection and returns it
+// once the proxy has answered 200.
+func openTunnel(t *testing.T, p *Proxy, target string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn := dialProxy(t, p)
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT %s: %v %v", target, resp, err)
+	}
+	return conn, br
+}
+
+// closedWithin reads from conn until the proxy closes it and fails t
+// unless that happens within limit. It returns how long it took.
+func closedWithin(t *testing.T, conn net.Conn, r io.Reader, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(limit))
+	_, err := io.Copy(io.Discard, r)
+	took := time.Since(start)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the proxy kept the connection open for more than %v", limit)
+	}
+	return took
+}
+
+func TestSlowlorisClientIsCutByTheHeaderTimeoutWhileOthersAreServed(t *testing.T) {
+	noLeaks(t)
+	var reached atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		echoHandler(w, r)
+	}))
+	defer srv.Close()
+	const headerTimeout = 500 * time.Millisecond
+	p := startProxyTuned(t, nil, func(p *Proxy) { p.srv.ReadHeaderTimeout = headerTimeout })
+
+	slow := dialProxy(t, p)
+	head := "GET " + srv.URL + "/slow HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() + "\r\nX-Slow: " + strings.Repeat("a", 200) + "\r\n\r\n"
+	trickled := make(chan int, 1)
+	go func() {
+		// One byte every 20 ms: the whole head would take 5 s.
+		n := 0
+		for ; n < len(head); n++ {
+			if _, err := slow.Write([]byte{head[n]}); err != nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		trickled <- n
+	}()
+
+	// Meanwhile other clients are served without waiting for it.
+	c := clientVia(t, p)
+	for i := range 10 {
+		start := time.Now()
+		resp, err := c.Get(fmt.Sprintf("%s/other/%d", srv.URL, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("request %d took %v while a slowloris client was connected", i, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	took := closedWithin(t, slow, slow, 5*time.Second)
+	if took > 4*headerTimeout {
+		t.Errorf("slowloris connection closed after %v, want about the header timeout %v", took, headerTimeout)
+	}
+	slow.Close()
+	if n := <-trickled; n >= len(head) {
+		t.Fatalf("the slow client sent its whole head (%d bytes) before being cut", n)
+	}
+	if got := reached.Load(); got != 10 {
+		t.Fatalf("upstream saw %d requests, want the 10 normal ones and not the slow one", got)
+	}
+	for _, f := range p.Store().Snapshot() {
+		if strings.HasSuffix(f.Request.URL, "/slow") {
+			t.Fatalf("an incomplete request head was recorded: %s", FormatLine(f))
+		}
+	}
+	proxyStillServes(t, p)
+}
+
+func TestMegabyteHeaderLineGets431(t *testing.T) {
+	noLeaks(t)
+	var reached atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+	}))
+	defer srv.Close()
+	p := startProxy(t, nil)
+	conn := dialProxy(t, p)
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go fmt.Fprintf(conn, "GET %s/big HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\n\r\n", srv.URL, srv.Listener.Addr(), strings.Repeat("b", 1<<20))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a 1 MiB header line: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("a 1 MiB header line got %d, want 431", resp.StatusCode)
+	}
+	if reached.Load() != 0 {
+		t.Fatal("the oversized request reached the upstream")
+	}
+	proxyStillServes(t, p)
+}
+
+// rawResponse is an upstream handler that answers with exactly raw,
+// bypassing net/http's framing, and then closes the connection.
+func rawResponse(raw string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		bw.WriteString(raw)
+		bw.Flush()
+	}
+}
+
+func TestInvalidChunkedBodyFromUpstreamIsAFailedFlowAndTheClientSeesItBroken(t *testing.T) {
+	raw := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"5\r\nhello\r\nZZZ\r\nnot a chunk\r\n"
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			srv, p := upstream(t, m, rawResponse(raw), nil)
+			c := clientVia(t, p)
+			resp, err := c.Get(srv.URL + "/chunks")
+			if err != nil {
+				t.Fatalf("the client got no response headers: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(body) != "hello" {
+				t.Errorf("client got %d %q, want 200 and the good chunk %q", resp.StatusCode, body, "hello")
+			}
+			if err == nil {
+				t.Error("the client saw a complete body: a broken upstream body must stay broken, not end cleanly")
+			}
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/chunks"))
+			if f.State != StateFailed || !strings.Contains(f.Error, "malformed chunked body") {
+				t.Errorf("flow %v %q %q, want failed with a reason naming the chunked encoding", f.State, f.ErrorKind, f.Error)
+			}
+			if f.Response == nil || f.Response.Status != 200 || f.Response.Body.Size != 5 {
+				t.Errorf("flow response %+v, want the 200 and the 5 good bytes", f.Response)
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}
+
+func TestEndlessUpstreamStreamsToTheClientWhileTheRecordingIsCapped(t *testing.T) {
+	const maxBody = 64 << 10
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			stop := make(chan struct{})
+			var once sync.Once
+			defer once.Do(func() { close(stop) })
+			chunk := bytes.Repeat([]byte("0123456789abcdef"), 2048) // 32 KiB
+			srv, p := upstream(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/octet-stream")
+				for {
+					select {
+					case <-stop:
+						return
+					case <-r.Context().Done():
+						return
+					default:
+					}
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+					w.(http.Flusher).Flush()
+				}
+			}), func(c *Config) { c.MaxBody = maxBody })
+			resp, err := clientVia(t, p).Get(srv.URL + "/endless")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			const want = 8 << 20
+			n, err := io.CopyN(io.Discard, resp.Body, want)
+			if err != nil {
+				t.Fatalf("the stream stopped after %d bytes: %v", n, err)
+			}
+			var live Flow
+			for _, f := range p.Store().Snapshot() {
+				if f.Request.URL == srv.URL+"/endless" {
+					live = f
+				}
+			}
+			if live.State != StateHeaders {
+				t.Fatalf("a running stream is recorded as %v, want %v", live.State, StateHeaders)
+			}
+			once.Do(func() { close(stop) })
+			rest, err := io.Copy(io.Discard, resp.Body)
+			if err != nil {
+				t.Fatalf("the stream did not end cleanly: %v", err)
+			}
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/endless"))
+			b := f.Response.Body
+			if f.State != StateDone || b.Size != n+rest || b.Kept() != maxBody || !b.Truncated {
+				t.Fatalf("recorded %v size %d kept %d truncated %v; want done, size %d, %d kept, truncated",
+					f.State, b.Size, b.Kept(), b.Truncated, n+rest, maxBody)
+			}
+			proxyStillServes(t, p)
+		})
 	}
 }
