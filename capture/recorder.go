@@ -46,6 +46,11 @@ type recording struct {
 	reqTee   *bodyTee
 	respTee  *bodyTee
 	finished bool
+
+	// uploadFailed is set when reading the request body from the client
+	// failed: the client went away mid-upload, whatever error the
+	// Transport then reports for the upstream side.
+	uploadFailed atomic.Bool
 }
 
 // onRequest starts recording a request and routes it through the recorder.
@@ -96,7 +101,7 @@ func (p *Proxy) startRecording(req *http.Request, ctx *goproxy.ProxyCtx) *record
 		f.TLS = tun.tls.Load()
 	}
 	if req.Body != nil && req.Body != http.NoBody {
-		rec.reqTee = newBodyTee(req.Body, p.maxBody, req.ContentLength, nil)
+		rec.reqTee = newBodyTee(req.Body, p.maxBody, req.ContentLength, rec.requestBodyEnded)
 		req.Body = rec.reqTee
 		f.Request.Body = Body{Size: -1}
 	}
@@ -132,6 +137,9 @@ func (rec *recording) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (resp 
 	resp, err = p.tr.RoundTrip(up)
 	if err != nil {
 		kind, reason := classify(err, rec.host, rec.clientGone())
+		if rec.uploadFailed.Load() {
+			reason = "the browser closed the connection while it was still sending the request body"
+		}
 		rec.end(kind, reason)
 		return errorResponse(req, reason), nil
 	}
@@ -226,6 +234,15 @@ func (rec *recording) responseEnded(err error) {
 	}
 }
 
+// requestBodyEnded is called once by the request tee. A Close before the
+// end is the Transport giving up on the body (the server answered
+// early), not a client failure.
+func (rec *recording) requestBodyEnded(err error) {
+	if err != nil && err != errClosedEarly {
+		rec.uploadFailed.Store(true)
+	}
+}
+
 // upgradeEnded is called once when an upgraded connection (WebSocket)
 // closes, with the bytes relayed each way.
 func (rec *recording) upgradeEnded(toClient, toServer int64) {
@@ -291,7 +308,9 @@ func (rec *recording) publishLocked() {
 	}
 }
 
-func (rec *recording) clientGone() bool { return rec.clientCtx.Err() != nil }
+func (rec *recording) clientGone() bool {
+	return rec.clientCtx.Err() != nil || rec.uploadFailed.Load()
+}
 
 // trace collects connection timings and the server address.
 func (rec *recording) trace() *httptrace.ClientTrace {

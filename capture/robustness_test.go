@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -417,6 +419,122 @@ func TestEndlessUpstreamStreamsToTheClientWhileTheRecordingIsCapped(t *testing.T
 			if f.State != StateDone || b.Size != n+rest || b.Kept() != maxBody || !b.Truncated {
 				t.Fatalf("recorded %v size %d kept %d truncated %v; want done, size %d, %d kept, truncated",
 					f.State, b.Size, b.Kept(), b.Truncated, n+rest, maxBody)
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}
+
+// tlsVia returns conn upgraded to TLS as a browser trusting corscope's CA
+// would do inside a tunnel to host.
+func tlsVia(t *testing.T, p *Proxy, conn net.Conn, br *bufio.Reader, host string) *tls.Conn {
+	t.Helper()
+	name, _, _ := net.SplitHostPort(host)
+	tc := tls.Client(&readBufferedConn{Conn: conn, r: br}, &tls.Config{
+		ServerName: name,
+		RootCAs:    trustOnly(p.CA().Certificate.Leaf),
+	})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS through the tunnel: %v", err)
+	}
+	return tc
+}
+
+// readBufferedConn reads through r (which may hold bytes already read
+// from Conn) and writes straight to Conn.
+type readBufferedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *readBufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func TestClientDisconnectingMidUploadIsRecordedAsAClientAbort(t *testing.T) {
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			gotSome := make(chan struct{})
+			var once sync.Once
+			srv, p := upstream(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				buf := make([]byte, 1024)
+				if _, err := io.ReadFull(r.Body, buf); err == nil {
+					once.Do(func() { close(gotSome) })
+				}
+				io.Copy(io.Discard, r.Body)
+			}), nil)
+			u, _ := url.Parse(srv.URL + "/upload")
+			var client net.Conn
+			if m.tls {
+				conn, br := openTunnel(t, p, u.Host)
+				client = tlsVia(t, p, conn, br, u.Host)
+			} else {
+				client = dialProxy(t, p)
+			}
+			target := u.String()
+			if m.tls {
+				target = u.RequestURI()
+			}
+			const sent = 64 << 10
+			fmt.Fprintf(client, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", target, u.Host, 1<<20)
+			if _, err := client.Write(bytes.Repeat([]byte("u"), sent)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-gotSome:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the upload never reached the upstream")
+			}
+			client.Close() // the user closed the tab mid-upload
+
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/upload"))
+			if f.State != StateFailed || f.ErrorKind != ErrClientAbort || !strings.Contains(f.Error, "request body") {
+				t.Fatalf("flow %v %q %q, want a client abort during the request body", f.State, f.ErrorKind, f.Error)
+			}
+			if f.Request.Body.Size != sent {
+				t.Errorf("recorded a request body of %d bytes, want the %d the client sent", f.Request.Body.Size, sent)
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}
+
+func TestClientDisconnectingMidDownloadIsRecordedAsAClientAbort(t *testing.T) {
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			// A large body with a known length: the proxy is blocked
+			// writing it when the client goes away.
+			big := bytes.Repeat([]byte("d"), 32<<20)
+			srv, p := upstream(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+				w.Write(big)
+			}), nil)
+			u, _ := url.Parse(srv.URL + "/download")
+			var client net.Conn
+			target := u.String()
+			if m.tls {
+				conn, br := openTunnel(t, p, u.Host)
+				client = tlsVia(t, p, conn, br, u.Host)
+				target = u.RequestURI()
+			} else {
+				client = dialProxy(t, p)
+			}
+			fmt.Fprintf(client, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, u.Host)
+			resp, err := http.ReadResponse(bufio.NewReader(client), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.CopyN(io.Discard, resp.Body, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+			client.Close()
+
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/download"))
+			if f.State != StateFailed || f.ErrorKind != ErrClientAbort {
+				t.Fatalf("flow %v %q %q, want a client abort", f.State, f.ErrorKind, f.Error)
+			}
+			if f.Response == nil || f.Response.Body.Size < 1<<20 || f.Response.Body.Size >= int64(len(big)) {
+				t.Errorf("recorded response %+v, want part of the body counted", f.Response)
 			}
 			proxyStillServes(t, p)
 		})
