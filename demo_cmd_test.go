@@ -165,9 +165,10 @@ func TestDemoRejectsAnUnknownDriver(t *testing.T) {
 }
 
 // TestDemoInterfaceStartsAndQuitsCleanly runs `corscope demo` in tmux the
-// way a user does: the interface must open on the flows with a blocked one
-// selected, walk Summary → Response → Fix, and quit through the
-// confirmation with exit status 0, leaving nothing behind.
+// way a user does, with the keys demo.tape presses: the interface must open
+// on the flows with a blocked one selected, walk Summary → Response → Fix,
+// and quit through the confirmation with exit status 0, leaving nothing
+// behind.
 func TestDemoInterfaceStartsAndQuitsCleanly(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed")
@@ -224,11 +225,29 @@ func TestDemoInterfaceStartsAndQuitsCleanly(t *testing.T) {
 	keys("4")
 	waitFor("[4 Fix]")
 	waitFor("[express]")
+	// The rest of demo.tape's walk: another framework, then up the list
+	// to the POST refused for its X-Request-Id header, Fix still shown.
+	keys("Right")
+	waitFor("[fastapi]")
+	keys("Escape")
+	// Until the list has focus back: an Up sent right behind the Escape
+	// would reach the interface as one alt+up sequence.
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.Contains(screen(), "▶") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Escape did not give the list its focus back; screen:\n%s", screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for range 6 {
+		keys("Up")
+	}
+	waitFor(`allow_headers=["content-type", "x-request-id"]`)
 	keys("q")
 	waitFor("Quit? ")
 	keys("y")
 
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for {
 		b, _ := os.ReadFile(exitFile)
 		if s := strings.TrimSpace(string(b)); s != "" {
