@@ -184,14 +184,20 @@ func TestDemoInterfaceStartsAndQuitsCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := fmt.Sprintf("cs-demo-%d", os.Getpid())
+	// A private tmux server whose socket lives in work, removed with it.
+	tmuxCmd := func(args ...string) *exec.Cmd {
+		c := exec.Command("tmux", append([]string{"-L", session}, args...)...)
+		c.Env = append(os.Environ(), "TMUX_TMPDIR="+work)
+		return c
+	}
 	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-L", session}, args...)...).CombinedOutput()
+		out, err := tmuxCmd(args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("tmux %v: %v\n%s", args, err, out)
 		}
 		return string(out)
 	}
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", session, "kill-server").Run() })
+	t.Cleanup(func() { _ = tmuxCmd("kill-server").Run() })
 	screen := func() string { return tmux("capture-pane", "-t", session, "-p") }
 	waitFor := func(text string) {
 		t.Helper()
