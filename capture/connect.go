@@ -51,9 +51,17 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (action *gopro
 		ctx.Resp = textResponse(ctx.Req, http.StatusLoopDetected, "corscope: "+reason)
 		return p.reject, host
 	}
-	ctx.UserData = &tunnel{target: host, client: ctx.Req.RemoteAddr}
+	tun := &tunnel{target: host, client: ctx.Req.RemoteAddr}
+	tun.conn, _ = ctx.Req.Context().Value(connKey{}).(*idleConn)
+	ctx.UserData = tun
 	if blindPorts[port] {
 		return p.blind, host
+	}
+	if tun.conn != nil {
+		client := tun.client
+		tun.conn.guardTunnel(p.srv.ReadHeaderTimeout, func(kind ErrorKind, reason string) {
+			p.recordConnectFailure(host, client, kind, reason)
+		})
 	}
 	return p.mitm, host
 }
@@ -96,6 +104,9 @@ func (p *Proxy) mitmTLSConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, 
 		},
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			p.tlsIntercepted.Add(1)
+			if tun != nil && tun.conn != nil {
+				tun.conn.setupDone()
+			}
 			if tun != nil {
 				tun.tls.Store(&TLSInfo{
 					ServerName: cs.ServerName,
@@ -141,6 +152,12 @@ func (l goproxyLog) Printf(format string, v ...any) {
 		l.p.clientHandshakeFailed(host, err)
 		return
 	}
+	if strings.Contains(format, "Cannot read request from mitm'd client") && len(v) >= 3 {
+		host, _ := v[1].(string)
+		err, _ := v[2].(error)
+		l.p.tunnelRequestUnreadable(host, err)
+		return
+	}
 	if l.p.verbose {
 		l.p.logf("goproxy: "+strings.TrimSuffix(format, "\n"), v...)
 	}
@@ -151,9 +168,21 @@ func (p *Proxy) clientHandshakeFailed(host string, err error) {
 		// A speculative connection the browser closed unused.
 		return
 	}
+	if errors.Is(err, errSetupTimeout) || errors.Is(err, errHeadTooLarge) {
+		return // recorded by the tunnel guard
+	}
+	if isTimeout(err) {
+		p.recordConnectFailure(host, "", ErrTimeout, fmt.Sprintf("the client opened a tunnel to %s but its TLS handshake stalled until the idle timeout; corscope closed the connection", host))
+		return
+	}
 	msg := err.Error()
 	var reason string
 	switch {
+	case !strings.Contains(msg, "remote error"):
+		// The client did not reject anything: what it sent was not a
+		// ClientHello corscope could read (garbage, a truncated or
+		// corrupt record, no version in common).
+		reason = fmt.Sprintf("the client's TLS handshake for %s could not be understood (%s): it is not a TLS client corscope can talk to, or its bytes were corrupted; corscope closed the connection", host, truncateReason(msg, 200))
 	case strings.Contains(msg, "unknown certificate authority"), strings.Contains(msg, "bad certificate"),
 		strings.Contains(msg, "certificate unknown"), strings.Contains(msg, "unknown ca"):
 		p.tlsRejected.Add(1)
@@ -162,6 +191,36 @@ func (p *Proxy) clientHandshakeFailed(host string, err error) {
 		reason = fmt.Sprintf("the TLS handshake with the browser for %s failed (%s); if the browser showed a certificate error, it does not trust corscope's CA yet: run 'corscope ca' to see how to trust it", host, msg)
 	}
 	p.recordConnectFailure(host, "", ErrTLS, reason)
+}
+
+// tunnelRequestUnreadable records an intercepted tunnel whose bytes were
+// not an HTTP request: garbage after the CONNECT, or a TLS stream that
+// broke. A connection that merely closed or went idle is not a failure,
+// and the tunnel guard records its own cut-offs.
+func (p *Proxy) tunnelRequestUnreadable(host string, err error) {
+	if err == nil || connectionEnded(err) || errors.Is(err, errHeadTooLarge) || errors.Is(err, errSetupTimeout) {
+		return
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "tls: ") {
+		p.recordConnectFailure(host, "", ErrTLS, fmt.Sprintf("the TLS stream from the client inside the tunnel to %s broke (%s); corscope closed the connection", host, msg))
+		return
+	}
+	p.recordConnectFailure(host, "", ErrOther, fmt.Sprintf("the client sent bytes inside the tunnel to %s that are neither TLS nor an HTTP request (%s); corscope closed the connection. A browser only sends TLS after CONNECT: is something else using corscope as its proxy?", host, truncateReason(msg, 200)))
+}
+
+// connectionEnded reports whether err only says the connection closed,
+// was reset or timed out.
+func connectionEnded(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || isTimeout(err)
+}
+
+func truncateReason(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // textResponse is a small plain-text response.

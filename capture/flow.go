@@ -147,6 +147,9 @@ func HeadersFromHTTP(h http.Header) Headers {
 //
 // A Body is a value: once a flow is published its body bytes never change,
 // so a Body can be shared by the store, the UI and an exporter at once.
+//
+// The kept bytes are in memory, or, for a large body recorded by a proxy
+// with a Spill, in the capture's spill file; Data reads them either way.
 type Body struct {
 	// Size is the number of bytes that crossed the wire (after any transfer
 	// coding, before any content coding), or -1 when unknown (for example a
@@ -156,6 +159,7 @@ type Body struct {
 	Truncated bool
 
 	data []byte
+	ext  *extent // the kept bytes are in a spill file instead of data
 }
 
 // NewBody returns a Body keeping data, where size is the full size on the
@@ -164,12 +168,39 @@ func NewBody(data []byte, size int64, truncated bool) Body {
 	return Body{Size: size, Truncated: truncated, data: data}
 }
 
-// Data returns the kept bytes. The error is reserved for bodies kept outside
-// memory; callers must not modify the returned slice.
-func (b Body) Data() ([]byte, error) { return b.data, nil }
+// Data returns the kept bytes; callers must not modify the returned slice.
+// A body kept in the spill file is read back from it, and the error says
+// so when it can no longer be (the file was removed when corscope exited,
+// or the flow was evicted and its bytes released).
+func (b Body) Data() ([]byte, error) {
+	if b.ext != nil {
+		return b.ext.read()
+	}
+	return b.data, nil
+}
 
 // Kept returns how many bytes of the body were kept.
-func (b Body) Kept() int { return len(b.data) }
+func (b Body) Kept() int {
+	if b.ext != nil {
+		return int(b.ext.n)
+	}
+	return len(b.data)
+}
+
+// InMemory returns how many of the kept bytes are held in memory: Kept()
+// unless the body was spilled to disk.
+func (b Body) InMemory() int { return len(b.data) }
+
+// Spilled reports whether the kept bytes are in the capture's spill file.
+func (b Body) Spilled() bool { return b.ext != nil }
+
+// release gives a spilled body's bytes back to its spill file (the body's
+// flow left the store).
+func (b Body) release() {
+	if b.ext != nil {
+		b.ext.release()
+	}
+}
 
 // Request is the request as the client sent it.
 type Request struct {

@@ -46,6 +46,14 @@ type Config struct {
 	// AllowRemote lists the non-loopback client networks that may use the
 	// proxy. Loopback clients are always allowed; others are refused.
 	AllowRemote []netip.Prefix
+	// Spill receives the bodies that keep more than InlineBody bytes, so
+	// memory per flow stays near the size of its headers. nil keeps every
+	// body in memory. The caller closes it after the last use of the
+	// flows (e.g. after writing the HAR).
+	Spill *Spill
+	// InlineBody is how many bytes of a body stay in memory when Spill is
+	// set; 0 means DefaultInlineBody.
+	InlineBody int64
 	// Store receives the flows. When nil, NewStore(0) is used.
 	Store *Store
 	// ErrorLog receives the proxy's own problems (refused clients,
@@ -58,6 +66,7 @@ type Proxy struct {
 	ca      *CA
 	store   *Store
 	maxBody int64
+	keep    keepPolicy
 	allow   []netip.Prefix
 	self    netip.AddrPort
 	errlog  *log.Logger
@@ -154,6 +163,10 @@ func Listen(cfg Config) (*Proxy, error) {
 		p.maxBody = DefaultMaxBody
 	case p.maxBody < 0:
 		p.maxBody = 0
+	}
+	p.keep = keepPolicy{max: p.maxBody, inline: cfg.InlineBody, spill: cfg.Spill}
+	if p.keep.inline <= 0 {
+		p.keep.inline = DefaultInlineBody
 	}
 	dialer := &loopGuardDialer{d: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}, self: self}
 	p.dialer = dialer

@@ -22,8 +22,9 @@ import (
 // copies ctx.UserData from the CONNECT into every request read inside the
 // tunnel, which is how a request finds it.
 type tunnel struct {
-	target string // host:port from the CONNECT
-	client string // the client's address
+	target string    // host:port from the CONNECT
+	client string    // the client's address
+	conn   *idleConn // the client connection, guarded while it carries HTTP
 	tls    atomic.Pointer[TLSInfo]
 }
 
@@ -100,8 +101,12 @@ func (p *Proxy) startRecording(req *http.Request, ctx *goproxy.ProxyCtx) *record
 	if tun != nil {
 		f.TLS = tun.tls.Load()
 	}
-	if req.Body != nil && req.Body != http.NoBody {
-		rec.reqTee = newBodyTee(req.Body, p.maxBody, req.ContentLength, rec.requestBodyEnded)
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if tun != nil && tun.conn != nil {
+		tun.conn.requestStarted(hasBody)
+	}
+	if hasBody {
+		rec.reqTee = newBodyTee(req.Body, p.keep, req.ContentLength, rec.requestBodyEnded)
 		req.Body = rec.reqTee
 		f.Request.Body = Body{Size: -1}
 	}
@@ -176,6 +181,9 @@ func (rec *recording) gotResponse(resp *http.Response, clientReq *http.Request) 
 			break // goproxy cannot relay it either; the flow ends on close
 		}
 		rec.f.Upgraded = true
+		if rec.tun != nil && rec.tun.conn != nil {
+			rec.tun.conn.unguard() // WebSocket frames are not request heads
+		}
 		resp.Body = &upgradeTee{rwc: rwc, onClose: rec.upgradeEnded}
 		rec.publishLocked()
 		rec.mu.Unlock()
@@ -187,7 +195,7 @@ func (rec *recording) gotResponse(resp *http.Response, clientReq *http.Request) 
 		rec.end(ErrNone, "")
 		return
 	}
-	rec.respTee = newBodyTee(resp.Body, rec.p.maxBody, resp.ContentLength, rec.responseEnded)
+	rec.respTee = newBodyTee(resp.Body, rec.p.keep, resp.ContentLength, rec.responseEnded)
 	if rec.p.hook != nil {
 		rec.respTee.hook = func() { rec.p.callHook(hookResponseBody) }
 	}
@@ -241,6 +249,9 @@ func (rec *recording) requestBodyEnded(err error) {
 	if err != nil && err != errClosedEarly {
 		rec.uploadFailed.Store(true)
 	}
+	if rec.tun != nil && rec.tun.conn != nil {
+		rec.tun.conn.requestBodyDone()
+	}
 }
 
 // upgradeEnded is called once when an upgraded connection (WebSocket)
@@ -277,12 +288,12 @@ func (rec *recording) end(kind ErrorKind, reason string) {
 	f := &rec.f
 	f.Timings.End = time.Now()
 	if rec.reqTee != nil {
-		f.Request.Body = rec.reqTee.body()
+		f.Request.Body = rec.reqTee.seal()
 	}
 	if f.Response != nil && !f.Upgraded {
 		r := *f.Response
 		if rec.respTee != nil {
-			r.Body = rec.respTee.body()
+			r.Body = rec.respTee.seal()
 		}
 		if kind == ErrNone && rec.resp != nil && len(rec.resp.Trailer) > 0 {
 			r.Trailer = HeadersFromHTTP(rec.resp.Trailer)

@@ -540,3 +540,129 @@ func TestClientDisconnectingMidDownloadIsRecordedAsAClientAbort(t *testing.T) {
 		})
 	}
 }
+
+func TestGarbageInsideAConnectTunnelIsRecordedAndCutOff(t *testing.T) {
+	const headerTimeout = 500 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		send     string
+		kind     ErrorKind
+		reason   string
+		deadline time.Duration // how soon the proxy must close the tunnel
+	}{
+		{"bytes neither TLS nor HTTP", "\x00\x01\x02\x03 not a request\r\n\r\n", ErrOther, "neither TLS nor an HTTP request", time.Second},
+		{"ClientHello of garbage", "\x16\x03\x01\x00\x40" + strings.Repeat("\xff", 64), ErrTLS, "could not be understood", time.Second},
+		{"oversized TLS record", "\x16\x03\x01\xff\xff" + strings.Repeat("\x01", 100), ErrTLS, "could not be understood", time.Second},
+		{"ClientHello cut short, then silence", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", ErrTimeout, "did not complete its TLS handshake", 4 * headerTimeout},
+		{"silence after CONNECT", "", ErrTimeout, "did not complete its TLS handshake", 4 * headerTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noLeaks(t)
+			srv := httptest.NewTLSServer(http.HandlerFunc(echoHandler))
+			defer srv.Close()
+			p := startProxyTuned(t, nil, func(p *Proxy) { p.srv.ReadHeaderTimeout = headerTimeout })
+			host := srv.Listener.Addr().String()
+			conn, br := openTunnel(t, p, host)
+			io.WriteString(conn, tc.send)
+			took := closedWithin(t, conn, br, 5*time.Second)
+			if took > tc.deadline {
+				t.Errorf("the proxy closed the tunnel after %v, want within %v", took, tc.deadline)
+			}
+			f := waitFlow(t, p.Store(), func(f Flow) bool { return f.Request.Method == "CONNECT" })
+			if f.State != StateFailed || f.ErrorKind != tc.kind || !strings.Contains(f.Error, tc.reason) || f.Request.URL != "https://"+host {
+				t.Errorf("recorded %v %s %q %q, want a failed CONNECT to %s of kind %q saying %q", f.State, f.Request.URL, f.ErrorKind, f.Error, host, tc.kind, tc.reason)
+			}
+			if n := p.Store().Len(); n != 1 {
+				t.Errorf("recorded %d flows, want 1:\n%s", n, dumpFlows(p.Store()))
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}
+
+func TestHugeRequestHeadInsideATunnelIsCutOffBeforeItFillsMemory(t *testing.T) {
+	noLeaks(t)
+	var reached atomic.Int32
+	srv, p := upstream(t, mode{tls: true}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+	}), nil)
+	host := srv.Listener.Addr().String()
+	conn, br := openTunnel(t, p, host)
+	tc := tlsVia(t, p, conn, br, host)
+	// 64 MiB of one header line: the proxy must stop reading long before.
+	const line = 64 << 20
+	sent := make(chan int64, 1)
+	go func() {
+		n, _ := fmt.Fprintf(tc, "GET /big HTTP/1.1\r\nHost: %s\r\nX-Big: ", host)
+		m, _ := io.CopyN(tc, neverEnding('b'), line)
+		sent <- int64(n) + m
+	}()
+	closedWithin(t, conn, tc, 10*time.Second)
+	if n := <-sent; n >= line {
+		t.Fatalf("the proxy read the whole %d-byte header line", n)
+	} else if n > 4*maxHeaderBytes {
+		t.Errorf("the proxy read %d bytes of one request head before cutting it off", n)
+	}
+	f := waitFlow(t, p.Store(), func(f Flow) bool { return f.Request.Method == "CONNECT" })
+	if f.ErrorKind != ErrOther || !strings.Contains(f.Error, "request head larger than 256 KiB") {
+		t.Errorf("recorded %q %q", f.ErrorKind, f.Error)
+	}
+	if reached.Load() != 0 {
+		t.Error("the oversized request reached the upstream")
+	}
+	proxyStillServes(t, p)
+}
+
+// neverEnding is an endless reader of one byte value.
+type neverEnding byte
+
+func (b neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+func TestTunnelGuardLetsLongKeepAliveTunnelsAndBigUploadsThrough(t *testing.T) {
+	noLeaks(t)
+	srv, p := upstream(t, mode{tls: true}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/refuse" {
+			// Answer without reading the upload: the rest of the body
+			// is drained from the tunnel, and is not a request head.
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, n)
+	}), func(c *Config) { c.MaxBody = 1 << 10 })
+	c := clientVia(t, p)
+	c.Transport.(*http.Transport).MaxConnsPerHost = 1 // one tunnel for everything
+	hdr := strings.Repeat("h", 4<<10)
+	do := func(method, path string, body io.Reader, want string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, body)
+		req.Header.Set("X-Filler", hdr)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want != "" && string(got) != want {
+			t.Fatalf("%s %s: got %q, want %q", method, path, got, want)
+		}
+	}
+	// Far more head bytes over the tunnel's life than one head may have.
+	for i := range 2 * headBudget / len(hdr) {
+		do("GET", fmt.Sprintf("/%d", i), nil, "0")
+	}
+	// Uploads much larger than the head budget.
+	do("POST", "/upload", bytes.NewReader(make([]byte, 8<<20)), fmt.Sprint(8<<20))
+	do("PUT", "/refuse", bytes.NewReader(make([]byte, 2<<20)), "")
+	do("GET", "/after", nil, "0")
+	for _, f := range p.Store().Snapshot() {
+		if f.State == StateFailed {
+			t.Fatalf("the guard failed a legitimate exchange: %s %q", FormatLine(f), f.Error)
+		}
+	}
+}

@@ -3,35 +3,81 @@ package capture
 import (
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // DefaultMaxFlows is the store bound used when none is given.
 const DefaultMaxFlows = 100000
 
-// Store holds the recorded flows, ordered by ID and bounded in number.
+// DefaultMaxMemory is the bound on the memory held by a capture's flows
+// used by the proxy commands (--max-memory).
+const DefaultMaxMemory = 512 << 20
+
+// Limits bound a store.
+type Limits struct {
+	// MaxFlows is the number of flows kept; <= 0 means DefaultMaxFlows.
+	MaxFlows int
+	// MaxMemory bounds the estimated bytes the flows hold in memory
+	// (headers, URLs, in-memory bodies; not bodies in a spill file);
+	// <= 0 means no bound.
+	MaxMemory int64
+}
+
+// Store holds the recorded flows, ordered by ID and bounded in number and
+// in memory.
 //
 // Writers (the proxy) never wait for readers: Add and Update take a short
 // lock, mark the flow in each subscription and send a non-blocking wake-up.
 // Readers pull what changed in batches (Subscription.Next), so a slow UI
 // sees fewer, larger batches instead of slowing the proxy down.
+//
+// Beyond a bound the oldest flows are evicted, except pinned ones (the UI
+// pins what the user has open): a pinned flow that reaches the front is
+// set aside in a short list, kept, and evicted at the first change after
+// it is unpinned. Each eviction is counted by the bound that caused it.
+// A store owns the spilled bodies of the flows handed to it: it releases
+// them when the flow leaves (evicted, cleared, replaced, or never held).
 type Store struct {
 	mu      sync.RWMutex
 	max     int
-	flows   []Flow // live flows are flows[start:], in ascending ID order
+	maxMem  int64
+	flows   []Flow  // live flows are flows[start:], in ascending ID order
+	sizes   []int64 // estimated memory of flows[i]
 	start   int
+	kept    []keptFlow // pinned flows that outlived their turn, ascending IDs, all older than flows[start:]
+	mem     int64
 	nextID  FlowID
-	evicted uint64
+	evicted [2]uint64 // by max-flows, by max-memory
 	paused  bool
 	subs    map[*Subscription]struct{}
+
+	// pins is separate from mu so that pinning (from the UI's Update)
+	// never waits for a batch being built. Lock order: mu, then pinMu.
+	pinMu sync.Mutex
+	pins  map[FlowID]int
 }
 
+type keptFlow struct {
+	f    Flow
+	size int64
+}
+
+const (
+	byFlows = iota
+	byMemory
+)
+
 // NewStore returns a store that keeps at most maxFlows flows, evicting the
-// oldest first. maxFlows <= 0 means DefaultMaxFlows.
-func NewStore(maxFlows int) *Store {
-	if maxFlows <= 0 {
-		maxFlows = DefaultMaxFlows
+// oldest first, with no bound on memory. maxFlows <= 0 means
+// DefaultMaxFlows.
+func NewStore(maxFlows int) *Store { return NewStoreLimits(Limits{MaxFlows: maxFlows}) }
+
+// NewStoreLimits returns a store bounded by l.
+func NewStoreLimits(l Limits) *Store {
+	if l.MaxFlows <= 0 {
+		l.MaxFlows = DefaultMaxFlows
 	}
-	return &Store{max: maxFlows, subs: make(map[*Subscription]struct{})}
+	return &Store{max: l.MaxFlows, maxMem: max(l.MaxMemory, 0), subs: make(map[*Subscription]struct{}), pins: make(map[FlowID]int)}
 }
 
 // Add records a new flow, assigns and returns its ID. While the store is
@@ -41,21 +87,19 @@ func (s *Store) Add(f Flow) FlowID {
 	s.mu.Lock()
 	if s.paused {
 		s.mu.Unlock()
+		releaseBodies(&f)
 		return 0
 	}
 	s.nextID++
 	f.ID = s.nextID
+	size := flowMemory(&f)
 	s.flows = append(s.flows, f)
-	var gone []FlowID
-	for len(s.flows)-s.start > s.max {
-		gone = append(gone, s.flows[s.start].ID)
-		s.flows[s.start] = Flow{} // drop references so bodies can be collected
-		s.start++
-		s.evicted++
-	}
-	s.compactLocked()
+	s.sizes = append(s.sizes, size)
+	s.mem += size
+	gone := s.enforceLocked()
 	s.notifyLocked(f.ID, gone)
 	s.mu.Unlock()
+	releaseAll(gone)
 	return f.ID
 }
 
@@ -64,22 +108,51 @@ func (s *Store) Add(f Flow) FlowID {
 // and the caller has nothing useful to do about it.
 func (s *Store) Update(f Flow) {
 	if f.ID == 0 {
+		releaseBodies(&f)
 		return
 	}
+	size := flowMemory(&f)
 	s.mu.Lock()
+	var old Flow
+	held := true
 	if i, ok := s.indexLocked(f.ID); ok {
-		s.flows[i] = f
-		s.notifyLocked(f.ID, nil)
+		old = s.flows[i]
+		s.mem += size - s.sizes[i]
+		s.flows[i], s.sizes[i] = f, size
+	} else if k, ok := s.keptIndexLocked(f.ID); ok {
+		old = s.kept[k].f
+		s.mem += size - s.kept[k].size
+		s.kept[k] = keptFlow{f, size}
+	} else {
+		held = false
+	}
+	var gone []Flow
+	if held {
+		gone = s.enforceLocked()
+		s.notifyLocked(f.ID, gone)
 	}
 	s.mu.Unlock()
+	if !held {
+		releaseBodies(&f)
+		return
+	}
+	releaseReplaced(&old, &f)
+	releaseAll(gone)
 }
 
 // Get returns the current value of flow id.
 func (s *Store) Get(id FlowID) (Flow, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.getLocked(id)
+}
+
+func (s *Store) getLocked(id FlowID) (Flow, bool) {
 	if i, ok := s.indexLocked(id); ok {
 		return s.flows[i], true
+	}
+	if k, ok := s.keptIndexLocked(id); ok {
+		return s.kept[k].f, true
 	}
 	return Flow{}, false
 }
@@ -88,24 +161,78 @@ func (s *Store) Get(id FlowID) (Flow, bool) {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.flows) - s.start
+	return s.lenLocked()
 }
 
-// Evicted returns how many flows were dropped to stay within the bound.
+func (s *Store) lenLocked() int { return len(s.flows) - s.start + len(s.kept) }
+
+// Evicted returns how many flows were dropped to stay within the bounds.
 func (s *Store) Evicted() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.evicted
+	return s.evicted[byFlows] + s.evicted[byMemory]
+}
+
+// EvictedBy returns how many flows were dropped to stay within the number
+// of flows (--max-flows) and within the memory bound (--max-memory).
+func (s *Store) EvictedBy() (maxFlows, maxMemory uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.evicted[byFlows], s.evicted[byMemory]
 }
 
 // Max returns the store's bound on the number of flows.
 func (s *Store) Max() int { return s.max }
 
+// MaxMemory returns the store's bound on memory, 0 if none.
+func (s *Store) MaxMemory() int64 { return s.maxMem }
+
+// Memory returns the estimated bytes the held flows keep in memory.
+func (s *Store) Memory() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mem
+}
+
+// Pin keeps flow id from eviction until Unpin (the user has it open).
+// Pins count: each Pin needs its own Unpin. Pinning a flow the store no
+// longer holds does nothing.
+func (s *Store) Pin(id FlowID) {
+	if id == 0 {
+		return
+	}
+	s.pinMu.Lock()
+	s.pins[id]++
+	s.pinMu.Unlock()
+}
+
+// Unpin undoes one Pin. A flow that would have been evicted meanwhile is
+// evicted at the store's next change.
+func (s *Store) Unpin(id FlowID) {
+	s.pinMu.Lock()
+	if n := s.pins[id]; n > 1 {
+		s.pins[id] = n - 1
+	} else {
+		delete(s.pins, id)
+	}
+	s.pinMu.Unlock()
+}
+
+func (s *Store) pinned(id FlowID) bool {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	return s.pins[id] > 0
+}
+
 // Snapshot returns a copy of every flow held, in ID order.
 func (s *Store) Snapshot() []Flow {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.flows[s.start:])
+	out := make([]Flow, 0, s.lenLocked())
+	for _, k := range s.kept {
+		out = append(out, k.f)
+	}
+	return append(out, s.flows[s.start:]...)
 }
 
 // SetPaused stops (true) or resumes (false) recording new flows. Flows
@@ -127,7 +254,12 @@ func (s *Store) Paused() bool {
 // never mistaken for a cleared one.
 func (s *Store) Clear() {
 	s.mu.Lock()
-	s.flows, s.start = nil, 0
+	gone := make([]Flow, 0, s.lenLocked())
+	for _, k := range s.kept {
+		gone = append(gone, k.f)
+	}
+	gone = append(gone, s.flows[s.start:]...)
+	s.flows, s.sizes, s.start, s.kept, s.mem = nil, nil, 0, nil, 0
 	for sub := range s.subs {
 		clear(sub.pending)
 		sub.evicted = sub.evicted[:0]
@@ -135,6 +267,73 @@ func (s *Store) Clear() {
 		sub.wakeLocked()
 	}
 	s.mu.Unlock()
+	s.pinMu.Lock()
+	clear(s.pins)
+	s.pinMu.Unlock()
+	releaseAll(gone)
+}
+
+// enforceLocked evicts, oldest first, until the store is within its
+// bounds, and returns what it evicted. Pinned flows are set aside in kept
+// instead; unpinned ones there go first, being the oldest. The newest flow
+// is never evicted for memory: a store holds at least the flow it was just
+// given. Each flow moves at most once to kept and is evicted at most once,
+// so the work is amortized O(1) per flow.
+func (s *Store) enforceLocked() []Flow {
+	var gone []Flow
+	for {
+		n := s.lenLocked()
+		overFlows := n > s.max
+		overMem := s.maxMem > 0 && s.mem > s.maxMem && n > 1
+		if !overFlows && !overMem {
+			break
+		}
+		reason := byMemory
+		if overFlows {
+			reason = byFlows
+		}
+		if k := s.unpinnedKeptLocked(); k >= 0 {
+			gone = append(gone, s.kept[k].f)
+			s.mem -= s.kept[k].size
+			s.kept = slices.Delete(s.kept, k, k+1)
+			s.evicted[reason]++
+			continue
+		}
+		live := len(s.flows) - s.start
+		if live == 0 || (!overFlows && live == 1) {
+			break // everything left is pinned, or only the newest flow
+		}
+		f, size := s.flows[s.start], s.sizes[s.start]
+		s.flows[s.start] = Flow{} // drop references so bodies can be collected
+		s.start++
+		if s.pinned(f.ID) {
+			s.kept = append(s.kept, keptFlow{f, size})
+			continue
+		}
+		gone = append(gone, f)
+		s.mem -= size
+		s.evicted[reason]++
+	}
+	s.compactLocked()
+	return gone
+}
+
+func (s *Store) unpinnedKeptLocked() int {
+	for k := range s.kept {
+		if !s.pinned(s.kept[k].f.ID) {
+			return k
+		}
+	}
+	return -1
+}
+
+func (s *Store) keptIndexLocked(id FlowID) (int, bool) {
+	for k := range s.kept {
+		if s.kept[k].f.ID == id {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 func (s *Store) indexLocked(id FlowID) (int, bool) {
@@ -166,13 +365,16 @@ func (s *Store) compactLocked() {
 		n := copy(s.flows, s.flows[s.start:])
 		clear(s.flows[n:])
 		s.flows = s.flows[:n]
+		copy(s.sizes, s.sizes[s.start:])
+		s.sizes = s.sizes[:n]
 		s.start = 0
 	}
 }
 
-func (s *Store) notifyLocked(id FlowID, gone []FlowID) {
+func (s *Store) notifyLocked(id FlowID, gone []Flow) {
 	for sub := range s.subs {
-		for _, g := range gone {
+		for i := range gone {
+			g := gone[i].ID
 			if _, ok := sub.pending[g]; ok {
 				delete(sub.pending, g)
 			}
@@ -181,6 +383,65 @@ func (s *Store) notifyLocked(id FlowID, gone []FlowID) {
 		sub.pending[id] = struct{}{}
 		sub.wakeLocked()
 	}
+}
+
+// releaseBodies gives f's spilled bodies back to their spill file.
+func releaseBodies(f *Flow) {
+	f.Request.Body.release()
+	if f.Response != nil {
+		f.Response.Body.release()
+	}
+}
+
+func releaseAll(fs []Flow) {
+	for i := range fs {
+		releaseBodies(&fs[i])
+	}
+}
+
+// releaseReplaced releases the spilled bodies old had and new no longer
+// has (a recorder carries the same body from one value to the next).
+func releaseReplaced(old, new *Flow) {
+	if old.Request.Body.ext != new.Request.Body.ext {
+		old.Request.Body.release()
+	}
+	if old.Response != nil && (new.Response == nil || old.Response.Body.ext != new.Response.Body.ext) {
+		old.Response.Body.release()
+	}
+}
+
+// Estimated sizes of the fixed parts of a flow, for flowMemory.
+var (
+	flowOverhead     = int64(unsafe.Sizeof(Flow{}))
+	responseOverhead = int64(unsafe.Sizeof(Response{}))
+	headerOverhead   = int64(unsafe.Sizeof(Header{}))
+	tlsOverhead      = int64(unsafe.Sizeof(TLSInfo{}))
+)
+
+// flowMemory estimates the bytes f keeps in memory: its fixed parts, its
+// strings and header lists, and its in-memory body bytes. Strings shared
+// with other flows are counted each time, so the estimate errs high.
+func flowMemory(f *Flow) int64 {
+	r := &f.Request
+	n := flowOverhead + int64(len(r.Method)+len(r.URL)+len(r.Proto)+len(f.ClientAddr)+len(f.ServerAddr)+
+		len(f.Error)+len(f.ErrorKind)+len(f.ResourceType)+len(f.Comment)+r.Body.InMemory())
+	n += headersMemory(r.Header)
+	if resp := f.Response; resp != nil {
+		n += responseOverhead + int64(len(resp.StatusText)+len(resp.Proto)+resp.Body.InMemory())
+		n += headersMemory(resp.Header) + headersMemory(resp.Trailer)
+	}
+	if t := f.TLS; t != nil {
+		n += tlsOverhead + int64(len(t.ServerName)+len(t.Version)+len(t.ALPN))
+	}
+	return n
+}
+
+func headersMemory(h Headers) int64 {
+	n := int64(cap(h)) * headerOverhead
+	for _, kv := range h {
+		n += int64(len(kv.Name) + len(kv.Value))
+	}
+	return n
 }
 
 // Subscription delivers what changed in a store, in batches.
@@ -208,6 +469,9 @@ type Batch struct {
 	// Len and EvictedTotal are the store's counts when the batch was taken.
 	Len          int
 	EvictedTotal uint64
+	// EvictedMemory is the part of EvictedTotal evicted to stay within the
+	// memory bound (the rest: the bound on the number of flows).
+	EvictedMemory uint64
 }
 
 // Subscribe returns a subscription that starts with every flow already in
@@ -215,6 +479,9 @@ type Batch struct {
 func (s *Store) Subscribe() *Subscription {
 	sub := &Subscription{s: s, wake: make(chan struct{}, 1), pending: make(map[FlowID]struct{})}
 	s.mu.Lock()
+	for _, k := range s.kept {
+		sub.pending[k.f.ID] = struct{}{}
+	}
 	for _, f := range s.flows[s.start:] {
 		sub.pending[f.ID] = struct{}{}
 	}
@@ -242,15 +509,16 @@ func (sub *Subscription) Next() Batch {
 	clear(sub.pending)
 	slices.Sort(ids)
 	b := Batch{
-		Flows:        make([]Flow, 0, len(ids)),
-		Evicted:      sub.evicted,
-		Cleared:      sub.cleared,
-		Len:          len(s.flows) - s.start,
-		EvictedTotal: s.evicted,
+		Flows:         make([]Flow, 0, len(ids)),
+		Evicted:       sub.evicted,
+		Cleared:       sub.cleared,
+		Len:           s.lenLocked(),
+		EvictedTotal:  s.evicted[byFlows] + s.evicted[byMemory],
+		EvictedMemory: s.evicted[byMemory],
 	}
 	for _, id := range ids {
-		if i, ok := s.indexLocked(id); ok {
-			b.Flows = append(b.Flows, s.flows[i])
+		if f, ok := s.getLocked(id); ok {
+			b.Flows = append(b.Flows, f)
 		}
 	}
 	sub.evicted = nil

@@ -12,30 +12,60 @@ import (
 // end of the body: whoever was copying it stopped (the client went away).
 var errClosedEarly = errors.New("body closed before its end")
 
+// keepPolicy says how much of each body a tee keeps and where.
+type keepPolicy struct {
+	max    int64  // bytes kept per body (the rest is only counted)
+	inline int64  // with spill: bodies keeping more than this go to the spill file
+	spill  *Spill // nil: everything kept stays in memory
+}
+
+// chunkSize is the unit of pooled memory a tee fills beyond its inline
+// part; the chunks go back to the pool once the body is in the spill file,
+// so large bodies cost no garbage.
+const chunkSize = 64 << 10
+
+type chunk = [chunkSize]byte
+
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
+
 // bodyTee passes a body through unchanged while keeping its first max
 // bytes and counting all of them. It reports the end of the body (EOF, an
 // error, or Close before EOF) exactly once through onEnd.
+//
+// The first inline bytes go to head, a slice that is never reused, so a
+// snapshot can share it. With a spill, what goes beyond fills pooled
+// chunks, and seal writes the whole body to the spill file in one extent
+// and returns the chunks to the pool.
 //
 // Read and Close may run on different goroutines (the Transport closes
 // request bodies from its own), so bookkeeping is locked; the underlying
 // Read is not, so Close can still interrupt a blocked Read.
 type bodyTee struct {
 	rc    io.ReadCloser
-	max   int64
+	keep  keepPolicy
 	onEnd func(err error) // nil err: the body ended normally
 	hook  func()          // test hook, may panic
 
-	mu    sync.Mutex
-	buf   []byte
-	n     int64
-	ended bool
+	mu     sync.Mutex
+	head   []byte
+	chunks []*chunk
+	last   int   // bytes used in the last chunk
+	kept   int64 // bytes kept, head and chunks
+	n      int64 // bytes seen
+	ended  bool
+	sealed bool
+	final  Body
 }
 
-func newBodyTee(rc io.ReadCloser, max, sizeHint int64, onEnd func(error)) *bodyTee {
-	t := &bodyTee{rc: rc, max: max, onEnd: onEnd}
-	if sizeHint > 0 && max > 0 {
+func newBodyTee(rc io.ReadCloser, keep keepPolicy, sizeHint int64, onEnd func(error)) *bodyTee {
+	t := &bodyTee{rc: rc, keep: keep, onEnd: onEnd}
+	headMax := keep.max
+	if keep.spill != nil {
+		headMax = min(keep.max, keep.inline)
+	}
+	if sizeHint > 0 && headMax > 0 {
 		// One allocation when the length is known.
-		t.buf = make([]byte, 0, min(sizeHint, max))
+		t.head = make([]byte, 0, min(sizeHint, headMax))
 	}
 	return t
 }
@@ -56,8 +86,8 @@ func (t *bodyTee) Read(p []byte) (n int, err error) {
 	t.mu.Lock()
 	if n > 0 {
 		t.n += int64(n)
-		if room := t.max - int64(len(t.buf)); room > 0 {
-			t.buf = append(t.buf, p[:min(int64(n), room)]...)
+		if room := t.keep.max - t.kept; room > 0 && !t.sealed {
+			t.store(p[:min(int64(n), room)])
 		}
 	}
 	t.mu.Unlock()
@@ -69,6 +99,29 @@ func (t *bodyTee) Read(p []byte) (n int, err error) {
 		}
 	}
 	return n, err
+}
+
+// store keeps p; t.mu is held.
+func (t *bodyTee) store(p []byte) {
+	t.kept += int64(len(p))
+	if t.keep.spill == nil {
+		t.head = append(t.head, p...)
+		return
+	}
+	if room := t.keep.inline - int64(len(t.head)); room > 0 {
+		k := min(room, int64(len(p)))
+		t.head = append(t.head, p[:k]...)
+		p = p[k:]
+	}
+	for len(p) > 0 {
+		if len(t.chunks) == 0 || t.last == chunkSize {
+			t.chunks = append(t.chunks, chunkPool.Get().(*chunk))
+			t.last = 0
+		}
+		k := copy(t.chunks[len(t.chunks)-1][t.last:], p)
+		t.last += k
+		p = p[k:]
+	}
 }
 
 func (t *bodyTee) Close() error {
@@ -90,13 +143,63 @@ func (t *bodyTee) end(err error) {
 	}
 }
 
-// body returns what was kept so far. The slice is capped at its length, so
-// later appends by the tee never touch the bytes a reader holds.
+// body returns what was kept so far: the final body once the tee has
+// ended, else a snapshot of the in-memory part. A snapshot shares head,
+// capped at its length, so later appends never touch the bytes a reader
+// holds.
 func (t *bodyTee) body() Body {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	kept := t.buf[:len(t.buf):len(t.buf)]
+	if t.ended || t.sealed {
+		return t.sealLocked()
+	}
+	kept := t.head[:len(t.head):len(t.head)]
 	return NewBody(kept, t.n, int64(len(kept)) < t.n)
+}
+
+// seal stops keeping and returns the final body. It is called when the
+// recording ends, whether or not the body reached its end.
+func (t *bodyTee) seal() Body {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sealLocked()
+}
+
+func (t *bodyTee) sealLocked() Body {
+	if t.sealed {
+		return t.final
+	}
+	t.sealed = true
+	truncated := t.kept < t.n
+	if len(t.chunks) == 0 {
+		t.final = NewBody(t.head[:len(t.head):len(t.head)], t.n, truncated)
+		return t.final
+	}
+	parts := make([][]byte, 0, len(t.chunks)+1)
+	parts = append(parts, t.head)
+	for i, c := range t.chunks {
+		if i == len(t.chunks)-1 {
+			parts = append(parts, c[:t.last])
+		} else {
+			parts = append(parts, c[:])
+		}
+	}
+	if ext, err := t.keep.spill.write(parts...); err == nil {
+		t.final = Body{Size: t.n, Truncated: truncated, ext: ext}
+	} else {
+		// No spill file (disk full, directory gone): keep the body in
+		// memory as before; the store's memory bound still holds.
+		data := make([]byte, 0, t.kept)
+		for _, p := range parts {
+			data = append(data, p...)
+		}
+		t.final = NewBody(data, t.n, truncated)
+	}
+	for _, c := range t.chunks {
+		chunkPool.Put(c)
+	}
+	t.chunks, t.head = nil, nil
+	return t.final
 }
 
 // upgradeTee wraps the read-write body of a 101 response (a WebSocket):
