@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+// maxTmpDirLen keeps Chromium's socket path ($TMPDIR/org.chromium.Chromium.
+// XXXXXX/SingletonSocket, about 45 more bytes) under the 108-byte limit.
+const maxTmpDirLen = 60
+
 // Options say which browser to start and how to reach corscope.
 type Options struct {
 	Family Family
@@ -59,6 +63,7 @@ type Browser struct {
 	Notes []string
 
 	cmd      *exec.Cmd
+	extra    []string // more directories to remove with the profile
 	done     chan struct{}
 	err      error
 	cleanup  sync.Once
@@ -103,6 +108,22 @@ func Start(ctx context.Context, o Options) (*Browser, error) {
 	}
 
 	cmd := exec.Command(path, b.Args...)
+	// The browser's own temporary files (Chromium's singleton socket
+	// directory among them) go inside the profile, so they are removed
+	// with it even when the browser is killed. Unix socket paths are
+	// limited to 108 bytes: a long profile path gets a short directory.
+	tmp := filepath.Join(profile, "tmp")
+	if len(tmp) > maxTmpDirLen {
+		if short, err := os.MkdirTemp("/tmp", "ccs"); err == nil {
+			tmp = short
+			b.extra = append(b.extra, short)
+		}
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		os.RemoveAll(profile)
+		return nil, fmt.Errorf("browser: create a temporary directory: %w", err)
+	}
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	out := o.Output
 	if out == nil {
 		out = io.Discard
@@ -278,6 +299,9 @@ func (b *Browser) removeProfile() error {
 	b.cleanup.Do(func() {
 		// Chromium's helpers may still be writing for a moment after
 		// the main process exits; retry briefly.
+		for _, dir := range b.extra {
+			os.RemoveAll(dir)
+		}
 		for i := 0; i < 10; i++ {
 			if b.cleanErr = os.RemoveAll(b.Profile); b.cleanErr == nil {
 				return

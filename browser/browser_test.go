@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -162,4 +163,39 @@ func freePort(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	l.Close()
 	return port
+}
+
+func TestChromiumUnderALongTMPDIRStartsAndLeavesNothing(t *testing.T) {
+	if _, err := Find(Chromium); err != nil {
+		t.Skip("Chromium not installed:", err)
+	}
+	// Long enough that Chromium's socket path would pass 108 bytes if
+	// it used TMPDIR directly.
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 70))
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", long)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := Start(ctx, Options{Proxy: "127.0.0.1:" + freePort(t), Headless: true, RemoteDebugging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.DevToolsURL(ctx); err != nil {
+		b.Stop()
+		t.Fatalf("Chromium did not start under a long TMPDIR: %v", err)
+	}
+	// A signal, not a polite close: the worst case for leftovers.
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := os.ReadDir(long)
+	if len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left behind in TMPDIR: %v", names)
+	}
 }
