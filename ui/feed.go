@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -42,11 +43,15 @@ type feed struct {
 type batchMsg struct {
 	flows    []capture.Flow
 	verdicts []analyze.Verdict
-	// evictedThrough is the highest evicted flow ID (0 if none).
-	evictedThrough capture.FlowID
-	cleared        bool
-	evictedTotal   uint64
-	more           bool // part of a larger batch: pull again at once
+	// evicted lists the flows the store dropped, ascending. They are
+	// mostly the oldest rows, but not always a prefix: the store keeps a
+	// flow the user has open (pinned) past its turn.
+	evicted      []capture.FlowID
+	cleared      bool
+	evictedTotal uint64
+	// evictedMemory is the part of evictedTotal dropped for --max-memory.
+	evictedMemory uint64
+	more          bool // part of a larger batch: pull again at once
 }
 
 const defaultChunk = 50000
@@ -81,6 +86,7 @@ func (fd *feed) pull() batchMsg {
 		b := fd.sub.Next()
 		msg.cleared = b.Cleared
 		msg.evictedTotal = b.EvictedTotal
+		msg.evictedMemory = b.EvictedMemory
 		if b.Cleared && fd.hi != 0 {
 			ids := make([]capture.FlowID, 0, fd.hi-fd.lo+1)
 			for id := fd.lo; id <= fd.hi; id++ {
@@ -91,11 +97,15 @@ func (fd *feed) pull() batchMsg {
 		}
 		if len(b.Evicted) > 0 {
 			fd.an.Forget(b.Evicted...)
-			for _, id := range b.Evicted {
-				msg.evictedThrough = max(msg.evictedThrough, id)
-			}
-			if fd.lo <= msg.evictedThrough {
-				fd.lo = msg.evictedThrough + 1
+			msg.evicted = slices.Clone(b.Evicted)
+			slices.Sort(msg.evicted)
+			// Move lo past the evicted IDs only while they are contiguous
+			// from it: a pinned flow the store kept stays in the range
+			// forgotten on Clear.
+			for _, id := range msg.evicted {
+				if id == fd.lo {
+					fd.lo++
+				}
 			}
 		}
 		flows = b.Flows

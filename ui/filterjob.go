@@ -54,7 +54,7 @@ func (m *Model) setFilter(s string) tea.Cmd {
 		return nil
 	}
 	job := &filterJob{f: f, upTo: m.maxID()}
-	m.job, m.dirty = job, nil
+	m.job, m.dirty, m.jobEvicted = job, nil, 0
 	snap := slices.Clone(m.t.rows)
 	return func() tea.Msg {
 		return filterDoneMsg{job: job, entries: filterEntries(snap, f, make([]entry, 0, len(snap)/4))}
@@ -68,11 +68,23 @@ func (m *Model) applyFilterResult(msg filterDoneMsg) {
 	m.job = nil
 	m.t.filter = msg.job.f
 	view := msg.entries
-	// Drop what was evicted meanwhile.
+	// Drop what was evicted meanwhile: the first rows, except any the
+	// store kept because the user had them open.
 	if n := len(m.t.rows); n == 0 {
 		view = nil
 	} else if first := m.t.rows[0].id; first > 1 {
 		view = entriesAbove(view, first-1)
+	}
+	if m.jobEvicted != 0 {
+		j, _ := slices.BinarySearch(view, mkEntry(m.jobEvicted+1, false))
+		held := view[:0:0]
+		for _, e := range view[:j] {
+			if m.t.get(e.id()) != nil {
+				held = append(held, e)
+			}
+		}
+		view = append(held, view[j:]...)
+		m.jobEvicted = 0
 	}
 	m.t.view = view
 	// Add rows that arrived after the snapshot.

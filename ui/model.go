@@ -87,10 +87,16 @@ type Model struct {
 	fw    string // chosen framework key
 	prefs prefs
 
-	evictedTotal uint64
-	paused       bool
-	tls          TLSStats
-	tlsFlows     int // flows seen with client TLS (interception works)
+	evictedTotal  uint64
+	evictedMemory uint64 // of evictedTotal, dropped for --max-memory
+	// pinned are the flows the store must not evict: the selected one and
+	// the pair partner its detail pane shows.
+	pinned [2]capture.FlowID
+	// jobEvicted is the highest flow ID evicted while a filter job ran.
+	jobEvicted capture.FlowID
+	paused     bool
+	tls        TLSStats
+	tlsFlows   int // flows seen with client TLS (interception works)
 	// tlsRejectedFlows counts recorded client handshake failures (the
 	// browser does not trust the CA), for when Options.TLS is nil.
 	tlsRejectedFlows int
@@ -141,8 +147,42 @@ func New(ctx context.Context, o Options) *Model {
 	return m
 }
 
-// Close ends the store subscription.
-func (m *Model) Close() { m.feed.sub.Close() }
+// Close ends the store subscription and unpins what the user had open.
+func (m *Model) Close() {
+	m.setPins([2]capture.FlowID{})
+	m.feed.sub.Close()
+}
+
+// syncPins pins, in the store, the flows the user has open (the selected
+// one and the pair partner the detail pane shows), so eviction never pulls
+// them from under the user; what was open before is unpinned.
+func (m *Model) syncPins() {
+	var want [2]capture.FlowID
+	if r, ghost := m.selected(); r != nil {
+		want[0] = r.id
+		if r.v != nil && r.v.Pair != 0 && !ghost {
+			want[1] = r.v.Pair
+		}
+	}
+	m.setPins(want)
+}
+
+func (m *Model) setPins(want [2]capture.FlowID) {
+	if want == m.pinned {
+		return
+	}
+	for _, id := range want {
+		if id != 0 {
+			m.o.Store.Pin(id)
+		}
+	}
+	for _, id := range m.pinned {
+		if id != 0 {
+			m.o.Store.Unpin(id)
+		}
+	}
+	m.pinned = want
+}
 
 // Init asks the terminal for its background (to pick the theme) and
 // starts pulling flows.
@@ -237,6 +277,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, tea.Quit
 	}
+	m.syncPins()
 	cmds = append(cmds, m.syncDetail())
 	return m, tea.Batch(cmds...)
 }
@@ -283,9 +324,12 @@ func (m *Model) applyBatch(b batchMsg) {
 		clear(m.bodies)
 		m.exportedAt = m.changes
 	}
-	m.evictedTotal = b.evictedTotal
-	if b.evictedThrough != 0 {
-		m.t.evictThrough(b.evictedThrough)
+	m.evictedTotal, m.evictedMemory = b.evictedTotal, b.evictedMemory
+	if len(b.evicted) > 0 {
+		m.t.evict(b.evicted)
+		if m.job != nil {
+			m.jobEvicted = max(m.jobEvicted, b.evicted[len(b.evicted)-1])
+		}
 	}
 	prevMax := m.maxID()
 	for i := range b.flows {

@@ -258,9 +258,15 @@ func (t *table) setEntry(e entry, want bool) {
 	}
 }
 
-// evictThrough drops every row with an ID up to last (the store evicts the
-// oldest first, so evictions are always a prefix).
-func (t *table) evictThrough(last capture.FlowID) {
+// evict drops the rows of ids (ascending). The store evicts the oldest
+// first, so ids are nearly always the first rows: that case costs one
+// reslice. A flow the store kept because the user had it open leaves a
+// row before ids; then only the rows up to the last evicted ID are walked.
+func (t *table) evict(ids []capture.FlowID) {
+	if len(ids) == 0 || len(t.rows) == 0 {
+		return
+	}
+	last := ids[len(ids)-1]
 	k, _ := slices.BinarySearchFunc(t.rows, last+1, func(r *row, id capture.FlowID) int {
 		switch {
 		case r.id < id:
@@ -270,16 +276,40 @@ func (t *table) evictThrough(last capture.FlowID) {
 		}
 		return 0
 	})
-	if k == 0 {
+	j, _ := slices.BinarySearch(t.view, mkEntry(last+1, false))
+	if k == len(ids) && t.rows[0].id == ids[0] && t.rows[k-1].id == last {
+		// Exactly the first k rows (IDs are unique and ascending).
+		for _, r := range t.rows[:k] {
+			t.counts.add(r.v, -1)
+		}
+		clear(t.rows[:k])
+		t.rows = t.rows[k:]
+		t.view = t.view[j:]
 		return
 	}
-	for _, r := range t.rows[:k] {
-		t.counts.add(r.v, -1)
+	gone := func(id capture.FlowID) bool {
+		_, found := slices.BinarySearch(ids, id)
+		return found
 	}
-	clear(t.rows[:k])
-	t.rows = t.rows[k:]
-	j, _ := slices.BinarySearch(t.view, mkEntry(last+1, false))
-	t.view = t.view[j:]
+	kept := t.rows[:0]
+	for _, r := range t.rows[:k] {
+		if gone(r.id) {
+			t.counts.add(r.v, -1)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	n := copy(t.rows[len(kept):], t.rows[k:])
+	clear(t.rows[len(kept)+n:])
+	t.rows = t.rows[:len(kept)+n]
+	view := t.view[:0]
+	for _, e := range t.view[:j] {
+		if !gone(e.id()) {
+			view = append(view, e)
+		}
+	}
+	n = copy(t.view[len(view):], t.view[j:])
+	t.view = t.view[:len(view)+n]
 }
 
 func (t *table) reset() {

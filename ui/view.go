@@ -95,7 +95,7 @@ func (m *Model) header() []string {
 		seg{st.HeaderText, strconv.Itoa(m.t.counts.blocked) + " blocked"}, dot,
 		seg{st.HeaderText, plural(m.t.counts.warnings, "warning")})
 	if m.evictedTotal > 0 {
-		counts = append(counts, dot, seg{st.WarnText, strconv.FormatUint(m.evictedTotal, 10) + " evicted (--max-flows)"})
+		counts = append(counts, dot, seg{st.WarnText, evictedText(m.evictedTotal, m.evictedMemory)})
 	}
 	if m.list.follow && m.o.Live {
 		counts = append(counts, dot, seg{st.HeaderMuted, "following"})
@@ -377,4 +377,18 @@ func fillLines(ls []string, h, w int) []string {
 	}
 	_ = w
 	return ls
+}
+
+// evictedText says how many flows the store dropped and which bound made
+// it: the flag to raise.
+func evictedText(total, byMemory uint64) string {
+	n := strconv.FormatUint(total, 10) + " evicted"
+	switch byFlows := total - byMemory; {
+	case byMemory == 0:
+		return n + " (--max-flows)"
+	case byFlows == 0:
+		return n + " (--max-memory)"
+	default:
+		return n + " (" + strconv.FormatUint(byFlows, 10) + " --max-flows, " + strconv.FormatUint(byMemory, 10) + " --max-memory)"
+	}
 }

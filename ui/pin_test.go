@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/corscope/corscope/capture"
+)
+
+func rowIDs(m *Model) []capture.FlowID {
+	out := make([]capture.FlowID, len(m.t.rows))
+	for i, r := range m.t.rows {
+		out[i] = r.id
+	}
+	return out
+}
+
+// viewConsistent fails t when a display entry has no row behind it.
+func viewConsistent(t *testing.T, m *Model) {
+	t.Helper()
+	for _, e := range m.t.view {
+		if m.t.get(e.id()) == nil {
+			t.Fatalf("the list shows entry %d whose row is gone", e.id())
+		}
+	}
+	if !slices.IsSorted(m.t.view) {
+		t.Fatal("the view is out of order")
+	}
+}
+
+func TestTheOpenFlowAndItsPairAreNeverEvicted(t *testing.T) {
+	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, maxFlows: 20, w: 120, h: 40})
+	press(m, "g")
+	for range 20 {
+		if selectedID(m) == "5" {
+			break
+		}
+		press(m, "down")
+	}
+	if selectedID(m) != "5" {
+		t.Fatalf("could not select flow 5 (at %s)", selectedID(m))
+	}
+	for range 30 {
+		st.Add(mixedFixture()[0].f)
+	}
+	pump(m)
+	for _, id := range []capture.FlowID{5, 6} {
+		if _, ok := st.Get(id); !ok {
+			t.Fatalf("the store evicted flow %d while the user had it open", id)
+		}
+	}
+	if got := rowIDs(m); len(got) != 20 || got[0] != 5 || got[1] != 6 || got[2] != 24 || got[19] != 41 {
+		t.Fatalf("rows %v; want 5, 6 (open) then 24..41", got)
+	}
+	viewConsistent(t, m)
+	if selectedID(m) != "5" {
+		t.Fatalf("the selection moved to %s while flows were evicted", selectedID(m))
+	}
+	if !strings.Contains(screen(m), "21 evicted (--max-flows)") {
+		t.Fatalf("the header must count the evicted flows:\n%s", screen(m))
+	}
+	// Moving away lets both go, oldest first, as new flows need room.
+	press(m, "G")
+	st.Add(mixedFixture()[0].f)
+	st.Add(mixedFixture()[0].f)
+	pump(m)
+	for _, id := range []capture.FlowID{5, 6} {
+		if _, ok := st.Get(id); ok {
+			t.Fatalf("flow %d was kept after the user moved away", id)
+		}
+	}
+	if got := rowIDs(m); slices.Contains(got, 5) || slices.Contains(got, 6) || len(got) != 20 {
+		t.Fatalf("rows %v after unpinning; want 20 rows without 5 and 6", got)
+	}
+	viewConsistent(t, m)
+	// Quitting unpins everything.
+	m.Close()
+	if m.pinned != [2]capture.FlowID{} {
+		t.Fatalf("still pinned after Close: %v", m.pinned)
+	}
+}
+
+func TestHeaderSaysWhichBoundEvicted(t *testing.T) {
+	for _, tc := range []struct {
+		total, mem uint64
+		want       string
+	}{
+		{6, 0, "6 evicted (--max-flows)"},
+		{6, 6, "6 evicted (--max-memory)"},
+		{9, 4, "9 evicted (5 --max-flows, 4 --max-memory)"},
+	} {
+		if got := evictedText(tc.total, tc.mem); got != tc.want {
+			t.Errorf("evictedText(%d, %d) = %q, want %q", tc.total, tc.mem, got, tc.want)
+		}
+	}
+	// End to end: a store bounded by memory.
+	st := capture.NewStoreLimits(capture.Limits{MaxFlows: 1000, MaxMemory: 64 << 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := New(ctx, Options{Store: st, Live: true, Location: time.UTC})
+	defer m.Close()
+	m.Update(tea.WindowSizeMsg{Width: 140, Height: 30})
+	for range 40 {
+		f := mixedFixture()[0].f
+		f.Response = &capture.Response{Status: 200, Body: capture.NewBody(make([]byte, 4000), 4000, false)}
+		st.Add(f)
+	}
+	pump(m)
+	_, byMem := st.EvictedBy()
+	if byMem == 0 || !strings.Contains(screen(m), evictedText(byMem, byMem)) {
+		t.Fatalf("evicted by memory %d; the header must say so:\n%s", byMem, screen(m))
+	}
+	if len(m.t.rows) != st.Len() {
+		t.Fatalf("the list holds %d rows, the store %d flows", len(m.t.rows), st.Len())
+	}
+}
+
+func TestTableEvictHandlesPrefixesAndGaps(t *testing.T) {
+	build := func(ids ...capture.FlowID) *table {
+		tb := &table{}
+		for _, id := range ids {
+			f := &capture.Flow{ID: id, Request: capture.Request{Method: "GET", URL: "http://x.test/"}}
+			tb.upsert(newRow(f, nil, 0))
+		}
+		return tb
+	}
+	for _, tc := range []struct {
+		name        string
+		rows, evict []capture.FlowID
+		want        []capture.FlowID
+	}{
+		{"prefix", []capture.FlowID{1, 2, 3, 4}, []capture.FlowID{1, 2}, []capture.FlowID{3, 4}},
+		{"behind a kept row", []capture.FlowID{2, 5, 6, 7, 8}, []capture.FlowID{5, 6}, []capture.FlowID{2, 7, 8}},
+		{"the kept row itself, later", []capture.FlowID{2, 7, 8}, []capture.FlowID{2}, []capture.FlowID{7, 8}},
+		{"IDs never seen", []capture.FlowID{7, 8}, []capture.FlowID{3, 4}, []capture.FlowID{7, 8}},
+		{"everything", []capture.FlowID{7, 8}, []capture.FlowID{7, 8}, nil},
+		{"gaps on both sides", []capture.FlowID{1, 2, 3, 4, 5}, []capture.FlowID{2, 4}, []capture.FlowID{1, 3, 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := build(tc.rows...)
+			tb.evict(tc.evict)
+			var got []capture.FlowID
+			for _, r := range tb.rows {
+				got = append(got, r.id)
+			}
+			var view []capture.FlowID
+			for _, e := range tb.view {
+				view = append(view, e.id())
+			}
+			if !slices.Equal(got, tc.want) || !slices.Equal(view, tc.want) {
+				t.Fatalf("rows %v view %v, want %v", got, view, tc.want)
+			}
+		})
+	}
+}
