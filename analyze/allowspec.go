@@ -61,7 +61,7 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 	fs.Headers = v.UnsafeHeaders // shared: never modified after evaluation
 	fs.Credentials = v.Credentials == CredInclude
 	for _, a := range v.Alternatives {
-		if a.If == ifInclude {
+		if a.Credentials == CredInclude {
 			// Works whichever mode the page uses: an exact origin plus
 			// Access-Control-Allow-Credentials: true passes both.
 			fs.Credentials = true

@@ -59,7 +59,7 @@ func labCases() []labCase {
 			flows: []ex{{id: 1, method: "GET", url: u("/s02/x"), req: chromeReq(), status: 200, resp: []string{"Access-Control-Allow-Origin: *"}}},
 			judge: 1,
 			kind:  KindUndecidable,
-			alt:   &Alternative{If: ifInclude, Kind: KindBlocked, Error: "WildcardOriginNotAllowed", Console: envelope(u("/s02/x")) + rWildcard},
+			alt:   &Alternative{If: ifInclude, Credentials: CredInclude, Kind: KindBlocked, Error: "WildcardOriginNotAllowed", Console: envelope(u("/s02/x")) + rWildcard},
 		},
 		{
 			name: "s03 two ACAO lines are MultipleAllowOriginValues joined with a comma",
@@ -184,7 +184,7 @@ func labCases() []labCase {
 				resp: []string{"Access-Control-Allow-Origin: *", "Access-Control-Allow-Credentials: true", "Access-Control-Allow-Methods: PUT"}}},
 			judge: 1,
 			kind:  KindUndecidable,
-			alt: &Alternative{If: ifInclude, Kind: KindBlocked, Error: "PreflightWildcardOriginNotAllowed",
+			alt: &Alternative{If: ifInclude, Credentials: CredInclude, Kind: KindBlocked, Error: "PreflightWildcardOriginNotAllowed",
 				Console: envelope(u("/s19/x")) + rPrefix + rWildcard},
 		},
 		{
@@ -226,7 +226,7 @@ func labCases() []labCase {
 				resp: []string{acao, "Access-Control-Allow-Credentials: true", "Access-Control-Allow-Methods: *"}}},
 			judge: 1,
 			kind:  KindUndecidable,
-			alt: &Alternative{If: ifInclude, Kind: KindBlocked, Error: "MethodDisallowedByPreflightResponse", FailedParameter: "PUT",
+			alt: &Alternative{If: ifInclude, Credentials: CredInclude, Kind: KindBlocked, Error: "MethodDisallowedByPreflightResponse", FailedParameter: "PUT",
 				Console: envelope(u("/t14/x")) + "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."},
 		},
 		{
@@ -269,7 +269,7 @@ func labCases() []labCase {
 				resp: []string{acao, "Access-Control-Allow-Credentials: true", "Access-Control-Allow-Headers: *"}}},
 			judge: 1,
 			kind:  KindUndecidable,
-			alt: &Alternative{If: ifInclude, Kind: KindBlocked, Error: "HeaderDisallowedByPreflightResponse", FailedParameter: "x-custom",
+			alt: &Alternative{If: ifInclude, Credentials: CredInclude, Kind: KindBlocked, Error: "HeaderDisallowedByPreflightResponse", FailedParameter: "x-custom",
 				Console: envelope(u("/s20/x")) + "Request header field x-custom is not allowed by Access-Control-Allow-Headers in preflight response."},
 		},
 		{

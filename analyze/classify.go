@@ -23,8 +23,20 @@ type class struct {
 
 	mode      string // effective mode: cors, no-cors, navigate, same-origin, websocket; "" unknown
 	modeKnown bool   // mode came from Sec-Fetch-Mode
-	dest      string // Sec-Fetch-Dest
-	kind      consoleKind
+	// dest is Sec-Fetch-Dest, or, when neither it nor a HAR resource type
+	// was recorded, the destination the request's own headers betray
+	// (inferDest); destInferred says which.
+	dest         string
+	destInferred bool
+	// initiatorUnknown: no destination was recorded or inferred, and no
+	// HAR resource type, so fetch() and an element are both possible.
+	initiatorUnknown bool
+	kind             consoleKind
+	// fromStylesheet: a GET whose Referer is a stylesheet. CSS starts CORS
+	// loads only for fonts and mask/shape images, all in credentials mode
+	// same-origin (reference/cors.md §2d), so such a request never
+	// carries credentials to another origin.
+	fromStylesheet bool
 
 	cookie    bool   // a Cookie header was sent
 	authz     bool   // an Authorization header was sent
@@ -47,6 +59,7 @@ type reqKind uint8
 const (
 	rqOther reqKind = iota
 	rqOrigin
+	rqAccept
 	rqSite
 	rqMode
 	rqDest
@@ -71,6 +84,8 @@ func reqKindOf(n string) reqKind {
 			return rqOrigin
 		case eq(n, "cookie"):
 			return rqCookie
+		case eq(n, "accept"):
+			return rqAccept
 		}
 	case 7:
 		switch {
@@ -117,7 +132,7 @@ func reqKindOf(n string) reqKind {
 func classify(f *capture.Flow) class {
 	var c class
 	h := f.Request.Header
-	var site, mode, dest, authz, acrh, upgrade string
+	var site, mode, dest, authz, acrh, upgrade, accept string
 	var hasACRM bool
 	var reqOrigin origin
 	for _, kv := range h {
@@ -130,6 +145,8 @@ func classify(f *capture.Flow) class {
 			mode = kv.Value
 		case rqDest:
 			dest = kv.Value
+		case rqAccept:
+			accept = kv.Value
 		case rqCookie:
 			c.cookie = true
 		case rqAuthorization:
@@ -171,7 +188,19 @@ func classify(f *capture.Flow) class {
 		c.authzBrow = authzByBrowser(authz)
 	}
 	c.dest = lowerASCII(dest)
+	isGet := strings.EqualFold(f.Request.Method, "GET")
+	if c.dest == "" && f.ResourceType == "" && c.hasOrigin && isGet {
+		c.dest = inferDest(accept, c.referer)
+		c.destInferred = c.dest != ""
+	}
 	c.kind = kindFor(f.ResourceType, c.dest)
+	c.initiatorUnknown = c.dest == "" && f.ResourceType == ""
+	if isGet && c.referer != "" {
+		switch c.dest {
+		case "", "font", "image":
+			c.fromStylesheet = isStylesheetURL(c.referer)
+		}
+	}
 
 	if hasACRM && c.hasOrigin && strings.EqualFold(f.Request.Method, "OPTIONS") {
 		c.preflight = true
@@ -236,4 +265,40 @@ func (c *class) notCORSReason(f *capture.Flow) string {
 		return "Mode same-origin: the request must stay on the page's origin; it is not CORS-checked."
 	}
 	return "The browser does no CORS check on this request (mode " + c.mode + ")."
+}
+
+// inferDest guesses the destination of a cross-origin GET that recorded
+// neither Sec-Fetch-Dest (Chrome before 76, plain-http sites) nor a HAR
+// resource type, from what only the browser's own loaders send:
+//   - Accept "text/css,…": Chromium's Accept for stylesheets (fetch() and
+//     XMLHttpRequest send "*/*" unless a script sets it);
+//   - Accept "image/…": Chromium's Accept for images;
+//   - a Referer that is a stylesheet: CSS loads fonts in CORS mode.
+//
+// Anything else stays unknown (""): scripts, fonts and fetch() all send
+// "*/*".
+func inferDest(accept, referer string) string {
+	a := trimSP(accept)
+	switch {
+	case hasPrefixFold(a, "text/css"):
+		return "style"
+	case hasPrefixFold(a, "image/"):
+		return "image"
+	case referer != "" && isStylesheetURL(referer):
+		return "font"
+	}
+	return ""
+}
+
+// isStylesheetURL reports a URL whose path ends in ".css" (query and
+// fragment aside): the Referer of a request a stylesheet started.
+func isStylesheetURL(u string) bool {
+	if i := queryStart(u); i >= 0 {
+		u = u[:i]
+	}
+	return len(u) > 4 && strings.EqualFold(u[len(u)-4:], ".css")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

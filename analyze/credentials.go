@@ -56,8 +56,9 @@ func (s *state) hopEvidence(h *entry) Credentials {
 	if c.cookie {
 		return CredInclude
 	}
-	if c.kind == "font" {
-		// @font-face always fetches with credentials mode same-origin.
+	if c.kind == "font" || c.fromStylesheet {
+		// @font-face always fetches with credentials mode same-origin,
+		// and so does everything else a stylesheet loads in CORS mode.
 		return CredOmitted
 	}
 	var p *entry

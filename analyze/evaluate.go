@@ -7,13 +7,6 @@ import (
 	"github.com/corscope/corscope/capture"
 )
 
-const (
-	ifInclude = "the request was made with credentials (fetch credentials: 'include' or XHR withCredentials = true)"
-	ifOmit    = "the request was made without credentials (fetch's default, or credentials: 'omit')"
-
-	dependsCredentials = "the request's credentials mode, which the wire does not show: no Cookie was sent, which happens both for requests without credentials and for credentialed requests with no cookie to send"
-)
-
 // evaluate computes the verdict of one flow from what the analyzer knows now.
 func (s *state) evaluate(e *entry) Verdict {
 	var v Verdict
@@ -206,13 +199,14 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 
 	switch {
 	case undecidable:
+		w := s.words(e)
 		v.Kind = KindUndecidable
-		v.DependsOn = dependsCredentials
+		v.DependsOn = w.depends
 		v.Alternatives = []Alternative{
-			s.alternative(e, ifInclude, *alt),
-			s.alternative(e, ifOmit, primary),
+			s.alternative(e, w.ifInclude, CredInclude, *alt),
+			s.alternative(e, w.ifOmit, CredOmitted, primary),
 		}
-		v.Explanation = joinSentences(cacheNote, "Allowed only if "+ifOmit+"; if "+ifInclude+", Chrome blocks it with "+alt.code.String()+". No Cookie header was sent, so the wire cannot tell which.")
+		v.Explanation = joinSentences(cacheNote, "Allowed only if "+w.ifOmit+"; if "+w.ifInclude+", Chrome blocks it with "+alt.code.String()+". No Cookie header was sent, so the wire cannot tell which.")
 	case primary.ok():
 		v.Kind = KindAllowed
 		v.Explanation = joinSentences(cacheNote, allowedText(e, v))
@@ -235,17 +229,18 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 		}
 		v.Explanation = joinSentences(cacheNote, v.Explanation)
 		if alt != nil {
+			w := s.words(e)
 			v.DependsOn = "which CorsError Chrome reports depends on the credentials mode: " + primary.code.String() + " without credentials, " + alt.code.String() + " with them"
 			v.Alternatives = []Alternative{
-				s.alternative(e, ifOmit, primary),
-				s.alternative(e, ifInclude, *alt),
+				s.alternative(e, w.ifOmit, CredOmitted, primary),
+				s.alternative(e, w.ifInclude, CredInclude, *alt),
 			}
 		}
 		if c.mode == "" {
 			// POST with Origin and no Sec-Fetch-Mode: could be a form
 			// submission or a no-cors fetch, which are not CORS-checked.
 			v.Alternatives = append(v.Alternatives,
-				s.alternative(e, "the request came from fetch() or XMLHttpRequest (mode cors)", primary),
+				s.alternative(e, "the request came from fetch() or XMLHttpRequest (mode cors)", "", primary),
 				Alternative{If: "it was a form submission or a no-cors fetch (not CORS-checked)", Kind: KindNotCORS})
 			v.Kind = KindUndecidable
 			v.DependsOn = "the request mode, which the wire does not show (no Sec-Fetch-Mode header: plain http to a non-local host)"
@@ -289,9 +284,11 @@ func locationHasCredentials(base, loc string) bool {
 	return strings.Contains(rest, "@")
 }
 
-// alternative renders one possible outcome of an undecidable verdict.
-func (s *state) alternative(e *entry, cond string, r result) Alternative {
-	a := Alternative{If: cond}
+// alternative renders one possible outcome of an undecidable verdict;
+// cred is the credentials mode the condition assumes ("" when it is about
+// something else).
+func (s *state) alternative(e *entry, cond string, cred Credentials, r result) Alternative {
+	a := Alternative{If: cond, Credentials: cred}
 	if r.ok() {
 		a.Kind = KindAllowed
 		return a
@@ -306,13 +303,28 @@ func (s *state) alternative(e *entry, cond string, r result) Alternative {
 // console renders the console line for a failure reported on e (for a
 // preflight failure, e is the preflight: same URL as its actual request).
 func (s *state) console(e *entry, r result) string {
-	kind := e.c.kind
+	return consoleLine(r.code, r.param, s.kindOf(e), e.flow.Request.URL, e.first, e.page)
+}
+
+// kindOf is the initiator of e's request as the console names it: for a
+// preflight, that of the request it guards.
+func (s *state) kindOf(e *entry) consoleKind {
 	if e.c.preflight && e.pair != 0 {
 		if a := s.flows[e.pair]; a != nil {
-			kind = a.c.kind
+			return a.c.kind
 		}
 	}
-	return consoleLine(r.code, r.param, kind, e.flow.Request.URL, e.first, e.page)
+	return e.c.kind
+}
+
+// words is the wording of e's credentials modes and failure.
+func (s *state) words(e *entry) *initiatorWords {
+	if e.c.initiatorUnknown && !e.c.wireNeedsPreflight && e.pair == 0 {
+		// Only fetch() and XMLHttpRequest send what needs a preflight;
+		// a plain GET without a destination may come from an element.
+		return &unknownWords
+	}
+	return wordsFor(s.kindOf(e))
 }
 
 // blocked fills a blocked verdict for failure r found on resp.
@@ -334,6 +346,7 @@ func (s *state) blocked(e *entry, v *Verdict, r result, resp *capture.Response, 
 		r: r, resp: resp, respFlow: respFlow, reqFlow: reqFlow,
 		origin: e.c.origin, page: e.page, include: v.Credentials == CredInclude,
 		method: method, unsafe: unsafe, url: e.flow.Request.URL, neverSent: neverSent,
+		words: s.words(e),
 	}
 	v.Explanation, v.Headers = x.explain()
 }
@@ -462,21 +475,23 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 
 	switch {
 	case undecidable:
+		w := s.words(e)
 		v.Kind = KindUndecidable
 		v.DependsOn = "the actual request's credentials mode: this preflight passes without credentials but fails with them (" + alt.code.String() + "), and no actual " + c.acrm + " request followed it on the wire (yet)"
 		v.Alternatives = []Alternative{
-			s.alternative(e, ifInclude, *alt),
-			s.alternative(e, ifOmit, primary),
+			s.alternative(e, w.ifInclude, CredInclude, *alt),
+			s.alternative(e, w.ifOmit, CredOmitted, primary),
 		}
 		v.Explanation = "Preflight for " + c.acrm + " " + f.Request.URL + ". It passes for a request without credentials, and fails with " + alt.code.String() + " for a credentialed one. No actual request has followed it on the wire (yet); if none comes, the request was credentialed (or the page gave up)."
 	case !primary.ok():
 		s.blocked(e, v, primary, f.Response, f.ID, f.ID, c.acrh, !actualSent)
 		v.NeverSent = !actualSent
 		if alt != nil {
+			w := s.words(e)
 			v.DependsOn = "which CorsError Chrome reports depends on the actual request's credentials mode: " + primary.code.String() + " without credentials, " + alt.code.String() + " with them"
 			v.Alternatives = []Alternative{
-				s.alternative(e, ifOmit, primary),
-				s.alternative(e, ifInclude, *alt),
+				s.alternative(e, w.ifOmit, CredOmitted, primary),
+				s.alternative(e, w.ifInclude, CredInclude, *alt),
 			}
 		}
 	case e.pair != 0:

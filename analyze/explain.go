@@ -22,6 +22,9 @@ type failure struct {
 	unsafe    []string // the actual request's unsafe header names
 	url       string
 	neverSent bool // the actual request was not sent (preflight failure)
+	// words names the credentials modes and the failure in the terms of
+	// the request's initiator (fetch/XHR or an element).
+	words *initiatorWords
 }
 
 // refs and text for each CorsError.
@@ -29,6 +32,10 @@ func (x *failure) explain() (string, []HeaderRef) {
 	var b strings.Builder
 	var refs []HeaderRef
 	resp := x.resp
+	w := x.words
+	if w == nil {
+		w = &fetchWords
+	}
 	status := 0
 	if resp != nil {
 		status = resp.Status
@@ -85,7 +92,9 @@ func (x *failure) explain() (string, []HeaderRef) {
 			b.WriteString(statusText(resp))
 			b.WriteString(") without an Access-Control-Allow-Origin header, so Chrome hid the response from the page at ")
 			b.WriteString(x.page)
-			b.WriteString(" (fetch rejects with \"TypeError: Failed to fetch\"). The request itself did reach the server. Add Access-Control-Allow-Origin: ")
+			b.WriteString(" (")
+			b.WriteString(w.failed)
+			b.WriteString("). The request itself did reach the server. Add Access-Control-Allow-Origin: ")
 			b.WriteString(want)
 			b.WriteString(" to this response.")
 			switch {
@@ -105,9 +114,13 @@ func (x *failure) explain() (string, []HeaderRef) {
 		} else {
 			b.WriteString("The response")
 		}
-		b.WriteString(" says Access-Control-Allow-Origin: *, but the request is made with credentials (cookies or HTTP auth; fetch credentials: 'include' or XHR withCredentials), and '*' is not accepted then. Answer with the exact origin ")
+		b.WriteString(" says Access-Control-Allow-Origin: *, but the request is made with credentials (cookies or HTTP auth; ")
+		b.WriteString(w.withCreds)
+		b.WriteString("), and '*' is not accepted then. Answer with the exact origin ")
 		b.WriteString(want)
-		b.WriteString(" and Access-Control-Allow-Credentials: true, or send the request without credentials.")
+		b.WriteString(" and Access-Control-Allow-Credentials: true, or ")
+		b.WriteString(w.dropCreds)
+		b.WriteString(".")
 		neverSent()
 		acaoRef()
 		if acac != "true" {
@@ -173,9 +186,13 @@ func (x *failure) explain() (string, []HeaderRef) {
 	case codeInvalidAllowCredentials, codePreflightInvalidAllowCredentials:
 		if x.r.code == codePreflightInvalidAllowCredentials {
 			preflightIntro()
-			b.WriteString("The request will carry credentials (cookies or HTTP auth), so the preflight response must also say Access-Control-Allow-Credentials: true")
+			b.WriteString("The request will carry credentials (cookies or HTTP auth; ")
+			b.WriteString(w.withCreds)
+			b.WriteString("), so the preflight response must also say Access-Control-Allow-Credentials: true")
 		} else {
-			b.WriteString("The request carries credentials (cookies or HTTP auth), so the response must also say Access-Control-Allow-Credentials: true")
+			b.WriteString("The request carries credentials (cookies or HTTP auth; ")
+			b.WriteString(w.withCreds)
+			b.WriteString("), so the response must also say Access-Control-Allow-Credentials: true")
 		}
 		if hasACAC {
 			b.WriteString(" (exactly, lower case); it says '")

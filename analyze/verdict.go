@@ -143,7 +143,11 @@ type Verdict struct {
 // Alternative is one possible outcome of a verdict that depends on what
 // the wire does not show (the credentials or request mode).
 type Alternative struct {
-	If              string // the condition, e.g. "the page used credentials: 'include'"
+	If string // the condition, e.g. "the page used credentials: 'include'"
+	// Credentials is the credentials mode the condition assumes
+	// (CredInclude or CredOmitted), "" when it is about something else
+	// (the request mode).
+	Credentials     Credentials
 	Kind            Kind
 	Error           string
 	FailedParameter string
