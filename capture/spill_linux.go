@@ -1,7 +1,11 @@
 package capture
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -20,4 +24,29 @@ func punchHole(f *os.File, off, n int64) error {
 		return err
 	}
 	return perr
+}
+
+// RemoveStaleSpills removes the spill files in dir left by corscope
+// processes that no longer run (a crash, or a kill -9), and returns how
+// many it removed. Files of running processes are left alone.
+func RemoveStaleSpills(dir string) (int, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "corscope-bodies-*.spill"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		rest := strings.TrimPrefix(filepath.Base(name), "corscope-bodies-")
+		pid, err := strconv.Atoi(rest[:max(0, strings.IndexByte(rest, '-'))])
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			continue // running (or not ours to ask about)
+		}
+		if os.Remove(name) == nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -2,10 +2,12 @@ package capture
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -248,5 +250,36 @@ func TestSpillThatCannotBeCreatedKeepsBodiesInMemory(t *testing.T) {
 	}
 	if spill.Err() == nil || !strings.Contains(spill.Err().Error(), "spill file") {
 		t.Fatalf("Spill.Err() = %v; want why it could not spill", spill.Err())
+	}
+}
+
+func TestRemoveStaleSpillsKeepsFilesOfRunningProcesses(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("stale spill files are recognised on Linux only")
+	}
+	dir := t.TempDir()
+	// A process that has exited: its PID is free (until reused).
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	dead := filepath.Join(dir, fmt.Sprintf("corscope-bodies-%d-123.spill", cmd.Process.Pid))
+	alive := filepath.Join(dir, fmt.Sprintf("corscope-bodies-%d-456.spill", os.Getppid()))
+	mine := filepath.Join(dir, fmt.Sprintf("corscope-bodies-%d-789.spill", os.Getpid()))
+	other := filepath.Join(dir, "notes.spill")
+	for _, p := range []string{dead, alive, mine, other} {
+		os.WriteFile(p, []byte("x"), 0o600)
+	}
+	n, err := RemoveStaleSpills(dir)
+	if err != nil || n != 1 {
+		t.Fatalf("RemoveStaleSpills = %d, %v; want 1 removed", n, err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("the dead process's spill file is still there")
+	}
+	for _, p := range []string{alive, mine, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(p), err)
+		}
 	}
 }
