@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	if code == 0 {
 		// Every proxy a test started has been shut down by now: nothing
 		// it started may still run.
-		if err := goleak.Find(goleak.IgnoreCurrent(), goleak.IgnoreTopFunction("internal/poll.runtime_pollWait")); err != nil {
+		if err := goleak.Find(goleak.IgnoreCurrent()); err != nil {
 			os.Stderr.WriteString("goroutines leaked: " + err.Error() + "\n")
 			code = 1
 		}
