@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/coder/websocket"
 	"io"
 	"net"
 	"net/http"
@@ -84,24 +85,36 @@ func TestHTTP2UpstreamIsRecordedWithItsProtocol(t *testing.T) {
 }
 
 func TestGarbageOnTheProxyPortGetsAnErrorAndTheProxyLivesOn(t *testing.T) {
+	noLeaks(t)
 	srv, p := upstream(t, mode{}, http.HandlerFunc(echoHandler), nil)
-	for _, garbage := range []string{
-		"\x16\x03\x01\x00\x05hello\r\n\r\n", // TLS straight at the proxy
-		"GARBAGE\r\n\r\n",
-		"GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n",
-		strings.Repeat("A", 2<<20), // no end of headers
+	for _, tc := range []struct {
+		garbage string
+		status  int
+	}{
+		{"\x16\x03\x01\x00\x05hello\r\n\r\n", 400}, // TLS straight at the proxy
+		{"GARBAGE\r\n\r\n", 400},
+		{"\x00\xff\xfe\r\n\r\n", 400},
+		{"GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET http://x/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400},
+		{"GET http://x/ HTTP/9.9\r\nHost: x\r\n\r\n", 505},
+		{strings.Repeat("A", 2<<20), 431}, // no end of headers
 	} {
 		conn, err := net.Dial("tcp", p.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		go io.WriteString(conn, garbage)
+		go io.WriteString(conn, tc.garbage)
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err == nil && resp.StatusCode < 400 {
-			t.Errorf("garbage %.20q got %d", garbage, resp.StatusCode)
+		if err != nil {
+			t.Errorf("garbage %.20q: no response (%v), want %d", tc.garbage, err, tc.status)
+		} else if resp.StatusCode != tc.status {
+			t.Errorf("garbage %.20q got %d, want %d", tc.garbage, resp.StatusCode, tc.status)
 		}
 		conn.Close()
+	}
+	if n := p.Store().Len(); n != 0 {
+		t.Errorf("garbage was recorded as %d flows:\n%s", n, dumpFlows(p.Store()))
 	}
 	resp, err := clientVia(t, p).Get(srv.URL + "/after-garbage")
 	if err != nil {
@@ -677,5 +690,39 @@ func TestTunnelGuardLetsLongKeepAliveTunnelsAndBigUploadsThrough(t *testing.T) {
 		if f.State == StateFailed {
 			t.Fatalf("the guard failed a legitimate exchange: %s %q", FormatLine(f), f.Error)
 		}
+	}
+}
+
+func TestTunnelGuardLetsWebSocketTrafficThrough(t *testing.T) {
+	noLeaks(t)
+	srv, p := upstream(t, mode{tls: true}, http.HandlerFunc(wsEcho), nil)
+	proxyURL, _ := url.Parse("http://" + p.Addr())
+	tr := &http.Transport{
+		Proxy:           http.ProxyURL(proxyURL),
+		TLSClientConfig: &tls.Config{RootCAs: trustOnly(p.CA().Certificate.Leaf)},
+	}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(srv.URL, "https")+"/socket", &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	// Frames from the client are not request heads: several times the
+	// head budget of them must pass.
+	msg := bytes.Repeat([]byte("w"), 30<<10)
+	for i := range 4 * headBudget / len(msg) {
+		if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if _, got, err := c.Read(ctx); err != nil || len(got) != len(msg) {
+			t.Fatalf("echo %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "bye")
+	f := waitFlow(t, p.Store(), func(f Flow) bool { return f.Upgraded })
+	if f.State != StateDone {
+		t.Fatalf("WebSocket flow %v %q", f.State, f.Error)
 	}
 }
