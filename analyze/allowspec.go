@@ -88,7 +88,7 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 			fs.MaxAge = 600
 		}
 	}
-	if !c.preflight && e.flow.Response != nil && (c.kind == kindFetch || c.kind == kindXHR) {
+	if s.scriptReadsHeaders(e) {
 		fs.Expose = e.ri.unexposed(fs.Credentials)
 	}
 	fs.BothLocal = e.pageLoop && c.target.loop

@@ -149,7 +149,7 @@ type preflightOutcome struct {
 // method is the Access-Control-Request-Method; unsafe the sorted
 // lower-case unsafe header names (the ACRH list).
 func preflightCheck(resp *capture.Response, origin string, include bool, method string, unsafe []string) preflightOutcome {
-	ri := scanResponse(resp)
+	ri := scanResponse(resp, nil)
 	return ri.preflight(origin, include, method, unsafe)
 }
 

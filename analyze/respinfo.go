@@ -16,6 +16,7 @@ type respInfo struct {
 	resp *capture.Response // the response this was computed from
 
 	acao, acac, acam, acah, aceh, acma, vary, cacheControl, location string
+	contentType                                                      string
 	hasACAO, hasACAC, hasACAM, hasACAH, hasACEH, hasACMA, hasVary    bool
 	hasLocation                                                      bool
 	acaoLines                                                        int
@@ -177,7 +178,9 @@ func join(prev, v string, had bool) string {
 func trimSP(s string) string { return strings.Trim(s, " \t") }
 
 // scanResponse gathers a response's CORS-relevant values in one pass.
-func scanResponse(r *capture.Response) respInfo {
+// req, the request's headers, tells which infrastructure headers the
+// page deals with itself (nil: none).
+func scanResponse(r *capture.Response, req capture.Headers) respInfo {
 	ri := respInfo{resp: r}
 	if r == nil {
 		return ri
@@ -211,6 +214,10 @@ func scanResponse(r *capture.Response) respInfo {
 			wanted = append(wanted, i)
 		case rkWanted:
 			wanted = append(wanted, i)
+		case rkSafelisted:
+			if len(kv.Name) == 12 && ri.contentType == "" && strings.EqualFold(kv.Name, "content-type") {
+				ri.contentType = kv.Value
+			}
 		case rkOther:
 			if len(kv.Name) > 2 && (kv.Name[0] == 'x' || kv.Name[0] == 'X') && kv.Name[1] == '-' {
 				wanted = append(wanted, i)
@@ -229,7 +236,7 @@ func scanResponse(r *capture.Response) respInfo {
 			if containsString(exposed, n) || containsString(ri.wanted, n) {
 				continue
 			}
-			if strings.HasPrefix(n, "x-") && hasAnyPrefix(n, infraPrefixes) {
+			if strings.HasPrefix(n, "x-") && infraHeader(n) && !pageUses(req, n) {
 				continue
 			}
 			ri.wanted = append(ri.wanted, n)

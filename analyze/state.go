@@ -234,7 +234,7 @@ func (s *state) refresh(e *entry) bool {
 		e.pre, e.acc = [2]result{}, [2]result{}
 		return true
 	}
-	e.ri = scanResponse(e.flow.Response)
+	e.ri = scanResponse(e.flow.Response, e.flow.Request.Header)
 	e.pre = [2]result{}
 	e.preAuthzWildcard = false
 	e.acc = [2]result{}

@@ -274,9 +274,13 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 		if c.chromiumOnly && !v.NeedsPreflight {
 			add(WarnFirefoxPreflights, "", "This request carries a header only Chromium treats as safelisted (DPR, Width, Viewport-Width, Device-Memory, RTT, Downlink, ECT, Save-Data, Intervention): Chrome sends it without a preflight, Firefox and Safari preflight it.")
 		}
-		if (v.Kind == KindAllowed || v.Kind == KindUndecidable) && (c.kind == kindFetch || c.kind == kindXHR) {
+		if (v.Kind == KindAllowed || v.Kind == KindUndecidable) && s.scriptReadsHeaders(e) {
 			if names := ri.unexposed(v.Credentials == CredInclude); len(names) > 0 {
-				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": response.headers.get() returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
+				getter := "response.headers.get()"
+				if c.kind == kindXHR {
+					getter = "xhr.getResponseHeader()"
+				}
+				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": "+getter+" returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
 			}
 		}
 		if ri.hasACEH {
@@ -369,28 +373,6 @@ func cacheable(f *capture.Flow, ri *respInfo) bool {
 		return false
 	}
 	return !strings.Contains(strings.ToLower(ri.cacheControl), "no-store")
-}
-
-// infraPrefixes are X- headers added by servers, proxies and CDNs that
-// scripts rarely read.
-var infraPrefixes = []string{
-	"x-powered-by", "x-frame-options", "x-content-type-options", "x-xss-protection", "x-cache",
-	"x-served-by", "x-timer", "x-amz", "x-goog", "x-guploader", "x-cloud-trace", "x-envoy",
-	"x-runtime", "x-backend", "x-dns-prefetch-control", "x-download-options",
-	"x-permitted-cross-domain-policies", "x-ua-compatible", "x-robots-tag", "x-aspnet",
-	"x-vercel", "x-nf-", "x-fastly", "x-akamai", "x-cdn", "x-proxy", "x-varnish",
-	"x-content-security-policy", "x-webkit-csp", "x-request-start", "x-served", "x-turbo",
-	"x-server", "x-azure", "x-ms-", "x-edge", "x-firefox", "x-github-backend", "x-hw",
-	"x-litespeed", "x-iinfo", "x-sucuri", "x-cf",
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // sensitiveNames picks exposed header names that carry secrets.
