@@ -32,6 +32,7 @@ import (
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
 	"github.com/corscope/corscope/demo"
+	"github.com/corscope/corscope/internal/shutdown"
 	"github.com/corscope/corscope/ui"
 )
 
@@ -72,6 +73,24 @@ type proxyFlags struct {
 	insecureUpstream bool
 	includeSecrets   bool
 	allowRemote      []string
+	maxMemory        capture.ByteSize
+}
+
+// signals handles SIGINT/SIGTERM/SIGHUP for the process: the first stops
+// a capture cleanly (the HAR is written), a second exits at once.
+var signals *shutdown.Handler
+
+// gracefulCommands stop cleanly on the first signal: they have a capture
+// to write, a terminal to restore or temporary files to remove. Others
+// (analyze, probe, ca) exit at once.
+var gracefulCommands = map[string]bool{"corscope": true, "capture": true, "browser": true, "demo": true, "open": true}
+
+// atExit registers a clean-up for an immediate exit on a second signal.
+func atExit(f func()) (remove func()) {
+	if signals == nil {
+		return func() {}
+	}
+	return signals.AtExit(f)
 }
 
 func main() {
@@ -80,7 +99,11 @@ func main() {
 	if version != "" {
 		opts = append(opts, fang.WithVersion(version))
 	}
-	if err := fang.Execute(context.Background(), root, opts...); err != nil {
+	ctx, h := shutdown.Install(context.Background(), os.Stderr)
+	signals = h
+	err := fang.Execute(ctx, root, opts...)
+	h.Stop()
+	if err != nil {
 		var e *exitError
 		if errors.As(err, &e) {
 			os.Exit(e.code)
@@ -143,6 +166,11 @@ exchange gets the verdict Chrome reached, the header at fault and the fix.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRoot(cmd, c, pf)
 		},
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if signals != nil && gracefulCommands[cmd.Name()] {
+				signals.Graceful()
+			}
+		},
 	}
 	pfs := root.PersistentFlags()
 	pfs.StringVar(&c.home, "home", defaultHome(), "directory for the CA and settings (env CORSCOPE_HOME)")
@@ -170,25 +198,44 @@ func addProxyFlags(cmd *cobra.Command, pf *proxyFlags) {
 	fs.StringArrayVar(&pf.upstreamCA, "upstream-ca", nil, "also trust the CA certificates in this PEM file for upstream TLS (repeatable)")
 	fs.BoolVar(&pf.insecureUpstream, "insecure-upstream", false, "do not verify upstream TLS certificates (loudly reported)")
 	fs.StringArrayVar(&pf.allowRemote, "allow-remote", nil, "also accept proxy clients from this CIDR (repeatable); loopback only otherwise")
+	pf.maxMemory = capture.DefaultMaxMemory
+	fs.Var(&pf.maxMemory, "max-memory", "memory the recorded flows may hold (e.g. 512MiB, 2GiB; 0: no bound) before the oldest are evicted; bodies over 4 KiB are kept in a temporary file under --home instead")
 }
 
 // listenProxy binds the proxy the flags describe. It binds before anything
-// else starts, so a port in use fails fast with a one-line error.
-func listenProxy(c *common, pf *proxyFlags, errLog *log.Logger) (*capture.Proxy, error) {
+// else starts, so a port in use fails fast with a one-line error. Large
+// bodies go to a spill file under --home (private to the user, and on disk
+// where /tmp may be RAM); closeSpill removes it, after the HAR is written.
+func listenProxy(c *common, pf *proxyFlags, errLog *log.Logger) (p *capture.Proxy, closeSpill func(), err error) {
 	allow, err := capture.ParseAllowRemote(pf.allowRemote)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return capture.Listen(capture.Config{
+	_, _ = capture.RemoveStaleSpills(c.home)
+	spill := capture.NewSpill(c.home)
+	unregister := atExit(func() { spill.Close() })
+	closeSpill = func() {
+		unregister()
+		if err := spill.Close(); err != nil && errLog != nil {
+			errLog.Printf("corscope: %v", err)
+		}
+	}
+	p, err = capture.Listen(capture.Config{
 		Listen:           pf.listen,
 		Home:             c.home,
 		MaxBody:          c.maxBody,
 		UpstreamCAFiles:  pf.upstreamCA,
 		InsecureUpstream: pf.insecureUpstream,
 		AllowRemote:      allow,
-		Store:            capture.NewStore(c.maxFlows),
+		Spill:            spill,
+		Store:            capture.NewStoreLimits(capture.Limits{MaxFlows: c.maxFlows, MaxMemory: int64(pf.maxMemory)}),
 		ErrorLog:         errLog,
 	})
+	if err != nil {
+		closeSpill()
+		return nil, nil, err
+	}
+	return p, closeSpill, nil
 }
 
 // setupError prints a start-up error as one plain line (fang would box and
@@ -213,12 +260,28 @@ func harWriter(includeSecrets bool) func(path string, flows []capture.Flow) erro
 // afterCapture runs once the proxy has stopped: it says what was dropped,
 // writes --har, and repeats the --insecure-upstream warning.
 func afterCapture(stderr io.Writer, p *capture.Proxy, c *common, pf *proxyFlags) error {
-	if n := p.Store().Evicted(); n > 0 {
-		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", n, c.maxFlows)
+	switch byFlows, byMemory := p.Store().EvictedBy(); {
+	case byMemory == 0 && byFlows > 0:
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-flows %d\n", byFlows, c.maxFlows)
+	case byFlows == 0 && byMemory > 0:
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped to stay within --max-memory %s\n", byMemory, pf.maxMemory)
+	case byFlows > 0:
+		fmt.Fprintf(stderr, "corscope: the %d oldest flows were dropped: %d to stay within --max-flows %d, %d within --max-memory %s\n", byFlows+byMemory, byFlows, c.maxFlows, byMemory, pf.maxMemory)
 	}
 	if pf.har != "" {
 		flows := p.Store().Snapshot()
-		if err := harWriter(pf.includeSecrets)(pf.har, flows); err != nil {
+		// A second signal exits at once: leave no half-written temporary
+		// file next to the HAR.
+		dir, base := filepath.Split(pf.har)
+		unregister := atExit(func() {
+			tmps, _ := filepath.Glob(filepath.Join(dir, "."+base+".*.tmp"))
+			for _, t := range tmps {
+				os.Remove(t)
+			}
+		})
+		err := harWriter(pf.includeSecrets)(pf.har, flows)
+		unregister()
+		if err != nil {
 			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
 		}
 		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
@@ -243,10 +306,11 @@ func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
 		return runProxy(cmd, c, pf, linePrinter(cmd.OutOrStdout()), nil)
 	}
 	// The interface owns the terminal; failures become recorded flows.
-	p, err := listenProxy(c, pf, log.New(io.Discard, "", 0))
+	p, closeSpill, err := listenProxy(c, pf, log.New(io.Discard, "", 0))
 	if err != nil {
 		return setupError(cmd, err)
 	}
+	defer closeSpill()
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -300,10 +364,11 @@ func interactive(cmd *cobra.Command) bool {
 // the end. ready, if not nil, is called once the proxy listens.
 func runProxy(cmd *cobra.Command, c *common, pf *proxyFlags, onFinished func(capture.Flow) error, ready func(ctx context.Context, p *capture.Proxy) (stopped <-chan struct{}, err error)) error {
 	stderr := cmd.ErrOrStderr()
-	p, err := listenProxy(c, pf, log.New(stderr, "", 0))
+	p, closeSpill, err := listenProxy(c, pf, log.New(stderr, "", 0))
 	if err != nil {
 		return setupError(cmd, err)
 	}
+	defer closeSpill()
 	fmt.Fprintf(stderr, "corscope: recording on %s: set it as the browser's HTTP and HTTPS proxy, or run 'corscope browser'. Ctrl-C stops.\n", p.Addr())
 	fmt.Fprintf(stderr, "corscope: for HTTPS the browser must trust corscope's CA ('corscope ca' shows how; Chromium: --ignore-certificate-errors-spki-list=%s)\n", p.CA().SPKIHash())
 	if pf.insecureUpstream {

@@ -83,7 +83,8 @@ type Options struct {
 	ProgramOptions []tea.ProgramOption
 }
 
-// Run shows the interface until the user quits or ctx is cancelled.
+// Run shows the interface until the user quits or ctx is cancelled. It
+// does not handle signals: cancel ctx on one.
 func Run(ctx context.Context, o Options) error {
 	if o.Store == nil {
 		return errors.New("ui: no store to show")
@@ -92,7 +93,10 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	m := New(ctx, o)
 	defer m.Close()
-	opts := append([]tea.ProgramOption{tea.WithContext(ctx)}, o.ProgramOptions...)
+	// Signals are corscope's to handle (a first SIGINT/SIGTERM cancels ctx
+	// so the capture is written, a second exits): Bubble Tea's own handler
+	// would turn SIGINT into an error exit.
+	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}, o.ProgramOptions...)
 	_, err := tea.NewProgram(m, opts...).Run()
 	if err != nil && errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
