@@ -307,6 +307,13 @@ type Flow struct {
 	// (Chrome's _resourceType: "fetch", "xhr", "preflight", "document", …).
 	// Live captures leave it empty.
 	ResourceType string
+	// BrowserRecorded is set on flows imported from a file the browser
+	// recorded itself (a Chrome or Edge DevTools HAR export): a load that
+	// failed would carry Error, so a finished flow with a response and no
+	// Error is one the browser accepted. Live captures and files written
+	// by other tools (Firefox, Safari, proxies, converters) leave it
+	// false: what they say about failures is not known.
+	BrowserRecorded bool
 	// Comment is free text carried from or to HAR.
 	Comment string
 }

@@ -35,6 +35,7 @@ func buildEntry(f capture.Flow, opts Options) harEntry {
 		ServerIPAddress: serverIP(f.ServerAddr),
 		Comment:         f.Comment,
 		ResourceType:    resourceType(f),
+		BrowserRecorded: f.BrowserRecorded,
 	}
 	return ent
 }

@@ -450,3 +450,82 @@ func TestParseHeadersShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestImportMarksBrowserRecordedFiles(t *testing.T) {
+	withCreator := func(creator string, after bool) string {
+		if after {
+			return `{"log":{"version":"1.2","entries":[` + minimalEntry + `],"creator":` + creator + `}}`
+		}
+		return `{"log":{"version":"1.2","creator":` + creator + `,"entries":[` + minimalEntry + `]}}`
+	}
+	tests := []struct {
+		name  string
+		input string
+		want  bool
+	}{
+		{"Chrome DevTools export", withCreator(`{"name":"WebInspector","version":"537.36"}`, false), true},
+		{"creator after the entries", withCreator(`{"name":"WebInspector","version":"537.36"}`, true), true},
+		{"Firefox", withCreator(`{"name":"Firefox","version":"128.0"}`, false), false},
+		{"chrome-har converter", withCreator(`{"name":"chrome-har","version":"0.2.3"}`, false), false},
+		{"mitmproxy", withCreator(`{"name":"mitmproxy","version":"10.1"}`, false), false},
+		{"creator that is not an object", withCreator(`"WebInspector"`, false), false},
+		{"no creator", `{"log":{"version":"1.2","entries":[` + minimalEntry + `]}}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			flows, err := Read(strings.NewReader(tc.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(flows) != 1 || flows[0].BrowserRecorded != tc.want {
+				t.Errorf("%d flows, BrowserRecorded %v, want %v", len(flows), len(flows) > 0 && flows[0].BrowserRecorded, tc.want)
+			}
+		})
+	}
+	// The real files: every DevTools export, and nothing else.
+	for name, want := range map[string]bool{
+		"chrome-github-preflight-api-stats.har":               true,
+		"chrome-socketio-polling-xorigin.har":                 true,
+		"chromehar-verizon-preflights-credentialed.har":       false,
+		"webpagetest-aftonbladet-credentialed-preflights.har": false,
+		"head-content-length.har":                             false,
+		"proxyman-get-acao.har":                               false,
+	} {
+		flows, err := ReadFile(filepath.Join("testdata", "har", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flows {
+			if f.BrowserRecorded != want {
+				t.Errorf("%s flow %d: BrowserRecorded %v, want %v", name, f.ID, f.BrowserRecorded, want)
+				break
+			}
+		}
+	}
+}
+
+// corscope's own export keeps the mark, so a re-exported DevTools HAR is
+// judged the same way again.
+func TestExportKeepsBrowserRecorded(t *testing.T) {
+	flows, err := ReadFile(filepath.Join("testdata", "har", "chrome-socketio-polling-xorigin.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows[0].BrowserRecorded = false
+	var buf bytes.Buffer
+	if err := Write(&buf, flows, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `"_browserRecorded":true`); n != len(flows)-1 {
+		t.Errorf("%d entries marked, want %d", n, len(flows)-1)
+	}
+	back, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range back {
+		if back[i].BrowserRecorded != flows[i].BrowserRecorded {
+			t.Errorf("flow %d: BrowserRecorded %v after the round trip, want %v", i, back[i].BrowserRecorded, flows[i].BrowserRecorded)
+		}
+	}
+}

@@ -170,6 +170,9 @@ type inEntry struct {
 	ServerIPAddress lenientString `json:"serverIPAddress"`
 	Comment         lenientString `json:"comment"`
 	ResourceType    lenientString `json:"_resourceType"`
+	// BrowserRecorded is corscope's own marker of an entry first recorded
+	// by the browser (a re-exported DevTools HAR).
+	BrowserRecorded lenientString `json:"_browserRecorded"`
 	// Some tools put the failure on the entry rather than the response.
 	Error lenientString `json:"_error"`
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/corscope/corscope/capture"
@@ -58,6 +59,16 @@ func read(r io.Reader) ([]capture.Flow, error) {
 type walker struct {
 	in  *input
 	dec *json.Decoder
+	// browser: log.creator says the browser itself wrote the file.
+	browser bool
+}
+
+// browserCreator reports a log.creator.name of a browser's own HAR export
+// whose entries carry every failed load as _error. Chrome and Edge
+// DevTools write "WebInspector". Firefox and Safari exports, and every
+// proxy or converter, are not known to, so they do not count.
+func browserCreator(name string) bool {
+	return strings.TrimSpace(name) == "WebInspector"
 }
 
 // decodeLog reads {"log": {…, "entries": [ … ]}} from in.
@@ -89,6 +100,16 @@ func decodeLog(in *input, attach attachments) ([]capture.Flow, error) {
 			k, err := w.key("log")
 			if err != nil {
 				return flows, err
+			}
+			if k == "creator" {
+				if err := w.creator(); err != nil {
+					return flows, err
+				}
+				if w.browser {
+					// The creator may follow the entries.
+					markBrowserRecorded(flows)
+				}
+				continue
 			}
 			if k != "entries" || sawEntries {
 				if err := w.skip("log." + k); err != nil {
@@ -139,12 +160,37 @@ func (w *walker) entries(attach attachments) ([]capture.Flow, error) {
 			start = prev
 		}
 		prev = start
-		flows = append(flows, e.toFlow(start, attach, in))
+		f := e.toFlow(start, attach, in)
+		f.BrowserRecorded = w.browser || string(e.BrowserRecorded) == "true"
+		flows = append(flows, f)
 	}
 	if err := w.expectDelim(']', "log.entries", "the end of the entries array"); err != nil {
 		return flows, err
 	}
 	return flows, nil
+}
+
+// creator reads log.creator; a malformed one is ignored like any other
+// member the import does not need.
+func (w *walker) creator() error {
+	at := w.dec.InputOffset()
+	var raw json.RawMessage
+	if err := w.dec.Decode(&raw); err != nil {
+		return w.decodeError(err, at, "log.creator")
+	}
+	var c struct {
+		Name lenientString `json:"name"`
+	}
+	if json.Unmarshal(raw, &c) == nil && browserCreator(string(c.Name)) {
+		w.browser = true
+	}
+	return nil
+}
+
+func markBrowserRecorded(flows []capture.Flow) {
+	for i := range flows {
+		flows[i].BrowserRecorded = true
+	}
 }
 
 // finish orders flows by start time (stably) and numbers them 1..n. HAR

@@ -94,4 +94,8 @@ type harEntry struct {
 	// ResourceType is Chrome's custom field (document, fetch, xhr,
 	// preflight, websocket, …).
 	ResourceType string `json:"_resourceType,omitempty"`
+	// BrowserRecorded is corscope's custom field keeping
+	// capture.Flow.BrowserRecorded through a re-export: the entry came
+	// from the browser's own recording, whose failed loads carry _error.
+	BrowserRecorded bool `json:"_browserRecorded,omitempty"`
 }
