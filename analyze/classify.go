@@ -52,6 +52,12 @@ type class struct {
 	wireNeedsPreflight bool
 
 	revalidation bool // If-None-Match / If-Modified-Since: a browser cache revalidation
+
+	// chrome is the Chrome major version of a browser-recorded flow's
+	// User-Agent (0 unknown), and recordDecides whether that browser's
+	// record of the outcome settles what the wire cannot (record.go).
+	chrome        int
+	recordDecides bool
 }
 
 type reqKind uint8
@@ -70,6 +76,7 @@ const (
 	rqACRM
 	rqACRH
 	rqUpgrade
+	rqUserAgent
 )
 
 // reqKindOf classifies a request header name, case-insensitively. It
@@ -93,6 +100,10 @@ func reqKindOf(n string) reqKind {
 			return rqReferer
 		case eq(n, "upgrade"):
 			return rqUpgrade
+		}
+	case 10:
+		if eq(n, "user-agent") {
+			return rqUserAgent
 		}
 	case 13:
 		switch {
@@ -132,7 +143,7 @@ func reqKindOf(n string) reqKind {
 func classify(f *capture.Flow) class {
 	var c class
 	h := f.Request.Header
-	var site, mode, dest, authz, acrh, upgrade, accept string
+	var site, mode, dest, authz, acrh, upgrade, accept, ua string
 	var hasACRM bool
 	var reqOrigin origin
 	for _, kv := range h {
@@ -163,6 +174,8 @@ func classify(f *capture.Flow) class {
 			acrh = join(acrh, kv.Value, acrh != "")
 		case rqUpgrade:
 			upgrade = kv.Value
+		case rqUserAgent:
+			ua = kv.Value
 		}
 	}
 	if c.hasOrigin {
@@ -186,6 +199,10 @@ func classify(f *capture.Flow) class {
 	}
 	if c.authz {
 		c.authzBrow = authzByBrowser(authz)
+	}
+	if f.BrowserRecorded {
+		c.chrome = chromeMajor(ua)
+		c.recordDecides = c.chrome >= minRecordChrome
 	}
 	c.dest = lowerASCII(dest)
 	isGet := strings.EqualFold(f.Request.Method, "GET")

@@ -3,6 +3,15 @@ package analyze
 // maxChain bounds redirect-chain walks (browsers stop after 20 redirects).
 const maxChain = 21
 
+// credSource says what settled a credentials mode.
+type credSource uint8
+
+const (
+	srcNone   credSource = iota // nothing: the mode is unknown
+	srcWire                     // the exchange itself (cookies, pairing, redirects followed)
+	srcRecord                   // the browser's own record of the load's outcome
+)
+
 // credentials is what the wire says about the credentials mode of the
 // request e belongs to (reference/cors.md §7.1). The mode is a property of
 // the whole redirect chain, so evidence from every captured hop counts:
@@ -12,10 +21,20 @@ const maxChain = 21
 //   - a hop the browser went past (its actual request followed its
 //     preflight, or the next hop followed its redirect, or the preflight
 //     cache served it) whose check passes only without credentials means
-//     not include.
+//     not include;
+//   - in a browser's own recording, a hop it accepted whose check passes
+//     only without credentials means not include, and one it failed with
+//     net::ERR_FAILED whose check fails only with credentials means
+//     include (record.go).
 func (s *state) credentials(e *entry) Credentials {
+	c, _ := s.credentialsWhy(e)
+	return c
+}
+
+// credentialsWhy is credentials with what settled it.
+func (s *state) credentialsWhy(e *entry) (Credentials, credSource) {
 	if c := s.hints.Credentials; c == CredInclude || c == CredOmitted {
-		return c
+		return c, srcWire
 	}
 	first := e
 	for i := 0; i < maxChain && first.prev != 0; i++ {
@@ -25,41 +44,43 @@ func (s *state) credentials(e *entry) Credentials {
 		}
 		first = p
 	}
-	omitted := false
+	omitted := srcNone
 	h := first
 	for i := 0; i < maxChain && h != nil; i++ {
-		switch s.hopEvidence(h) {
+		switch c, src := s.hopEvidence(h); c {
 		case CredInclude:
-			return CredInclude
+			return CredInclude, src
 		case CredOmitted:
-			omitted = true
+			if omitted != srcWire {
+				omitted = src
+			}
 		}
 		if h.next == 0 {
 			break
 		}
 		h = s.flows[h.next]
 	}
-	if omitted {
-		return CredOmitted
+	if omitted != srcNone {
+		return CredOmitted, omitted
 	}
-	return CredUnknown
+	return CredUnknown, srcNone
 }
 
 // hopEvidence is the credentials evidence one request hop carries.
-func (s *state) hopEvidence(h *entry) Credentials {
+func (s *state) hopEvidence(h *entry) (Credentials, credSource) {
 	c := &h.c
 	if !c.cross {
 		// A same-origin hop sends cookies in the default mode too: it
 		// proves nothing about the mode.
-		return CredUnknown
+		return CredUnknown, srcNone
 	}
 	if c.cookie {
-		return CredInclude
+		return CredInclude, srcWire
 	}
 	if c.kind == "font" || c.fromStylesheet {
 		// @font-face always fetches with credentials mode same-origin,
 		// and so does everything else a stylesheet loads in CORS mode.
-		return CredOmitted
+		return CredOmitted, srcWire
 	}
 	var p *entry
 	if h.pair != 0 {
@@ -68,31 +89,43 @@ func (s *state) hopEvidence(h *entry) Credentials {
 	if c.authz {
 		if p != nil {
 			if !containsString(p.c.acrh, "authorization") {
-				return CredInclude
+				return CredInclude, srcWire
 			}
 		} else if c.authzBrow && h.pair == 0 {
-			return CredInclude
+			return CredInclude, srcWire
 		}
 	}
 	if p != nil && p.flow.Response != nil && !isImportedFailure(&h.flow) && !isImportedFailure(&p.flow) {
 		if s.preflightResult(p, false).ok() && !s.preflightResult(p, true).ok() {
-			return CredOmitted
+			return CredOmitted, srcWire
 		}
 	}
 	if h.next != 0 && h.flow.Response != nil {
 		if h.acc[0].ok() && !h.acc[1].ok() {
-			return CredOmitted
+			return CredOmitted, srcWire
 		}
 	}
 	if h.pair == 0 && h.cacheHitOmit && !h.cacheHitInc {
 		// Only a non-credentialed request could have been served by the
 		// cached preflight result, and no OPTIONS preceded this one.
-		return CredOmitted
+		return CredOmitted, srcWire
 	}
 	if h.jarHint {
-		return CredOmitted
+		return CredOmitted, srcWire
 	}
-	return CredUnknown
+	if h.flow.Response != nil && h.acc[0].ok() != h.acc[1].ok() {
+		switch recorded(h) {
+		case recAccepted:
+			if h.acc[0].ok() {
+				return CredOmitted, srcRecord
+			}
+		case recFailed:
+			if !h.acc[1].ok() {
+				return CredInclude, srcRecord
+			}
+		}
+	}
+	return CredUnknown, srcNone
 }
 
 // hostCookies is what the capture showed about the browser's cookies for

@@ -29,6 +29,9 @@ type ex struct {
 	rt     string // HAR resource type
 	kind   capture.ErrorKind
 	err    string
+	// browser marks the flow as recorded by the browser itself (a
+	// DevTools HAR export).
+	browser bool
 }
 
 // heads parses "Name: value" lines into Headers.
@@ -44,13 +47,14 @@ func heads(lines ...string) capture.Headers {
 func (x ex) flow() capture.Flow {
 	start := labEpoch.Add(time.Duration(x.at) * time.Millisecond)
 	f := capture.Flow{
-		ID:           x.id,
-		State:        capture.StateStarted,
-		Request:      capture.Request{Method: x.method, URL: x.url, Proto: "HTTP/1.1", Header: heads(x.req...)},
-		Timings:      capture.Timings{Start: start},
-		ResourceType: x.rt,
-		Error:        x.err,
-		ErrorKind:    x.kind,
+		ID:              x.id,
+		State:           capture.StateStarted,
+		Request:         capture.Request{Method: x.method, URL: x.url, Proto: "HTTP/1.1", Header: heads(x.req...)},
+		Timings:         capture.Timings{Start: start},
+		ResourceType:    x.rt,
+		Error:           x.err,
+		ErrorKind:       x.kind,
+		BrowserRecorded: x.browser,
 	}
 	if x.status > 0 || x.kind == capture.ErrBrowser && x.resp != nil {
 		f.Response = &capture.Response{Status: x.status, Proto: "HTTP/1.1", Header: heads(x.resp...)}

@@ -140,7 +140,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			v.Role = RoleActual
 		}
 	}
-	cred := s.credentials(e)
+	cred, credSrc := s.credentialsWhy(e)
 	v.Credentials = cred
 	include := cred == CredInclude
 
@@ -188,6 +188,12 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			v.Explanation = joinSentences(cacheNote, "A 304 revalidating the browser's cached copy; its CORS headers pass.")
 			return
 		}
+		if recorded(e) == recAccepted {
+			v.Kind = KindAllowed
+			v.Explanation = joinSentences(cacheNote, "A 304 revalidating a cached response; the 304 alone lacks passing CORS headers, but the browser judges the cached copy, and Chrome's own record decides it: this HAR is a Chrome DevTools export (Chrome "+
+				strconv.Itoa(c.chrome)+"), which marks every load that fails a CORS check with net::ERR_FAILED, and this one completed, so the cached copy passed.")
+			return
+		}
 		v.Kind = KindUndecidable
 		v.DependsOn = "the CORS headers of the browser's cached copy: this 304 revalidates it, and Chrome checks the cached response updated with the 304's headers, which the wire does not show in full"
 		v.Explanation = joinSentences(cacheNote, "A 304 revalidating a cached response; the 304 alone lacks passing CORS headers, but the browser judges the cached copy.")
@@ -214,6 +220,9 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			v.Explanation += " No Cookie was sent although earlier requests to " + e.host +
 				" carried cookies, so the page made it without credentials (a credentialed request would fail with " + inc.code.String() + ")."
 		}
+		if credSrc == srcRecord && inc != omit {
+			v.Explanation = joinSentences(v.Explanation, recordNote(e, CredOmitted, s.words(e), inc))
+		}
 		if c.mode == "" {
 			v.Explanation = joinSentences(v.Explanation, "(The request mode is not on the wire; if this was a form submission or a no-cors request the browser did no CORS check at all.)")
 		}
@@ -228,6 +237,9 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			}
 		}
 		v.Explanation = joinSentences(cacheNote, v.Explanation)
+		if credSrc == srcRecord && inc != omit {
+			v.Explanation = joinSentences(v.Explanation, recordNote(e, cred, s.words(e), inc))
+		}
 		if alt != nil {
 			w := s.words(e)
 			v.DependsOn = "which CorsError Chrome reports depends on the credentials mode: " + primary.code.String() + " without credentials, " + alt.code.String() + " with them"
@@ -237,6 +249,17 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			}
 		}
 		if c.mode == "" {
+			switch recorded(e) {
+			case recAccepted:
+				// Chrome completed a load whose CORS check fails in
+				// every credentials mode: it did no CORS check.
+				s.recordedNotCORS(e, v, primary)
+				return
+			case recFailed:
+				v.Explanation = joinSentences(v.Explanation, "The request mode is not on the wire (no Sec-Fetch-Mode), but Chrome's own record decides it: this HAR is a Chrome DevTools export (Chrome "+
+					strconv.Itoa(c.chrome)+"), and Chrome failed this request with net::ERR_FAILED, which a form submission or a no-cors request would not, so it was a CORS request from fetch() or XMLHttpRequest.")
+				return
+			}
 			// POST with Origin and no Sec-Fetch-Mode: could be a form
 			// submission or a no-cors fetch, which are not CORS-checked.
 			v.Alternatives = append(v.Alternatives,
@@ -252,6 +275,19 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			v.Error, v.FailedParameter, v.Console, v.Firefox = "", "", "", ""
 		}
 	}
+}
+
+// recordedNotCORS turns v into the not-cors verdict of a request whose
+// mode the wire does not show, which Chrome recorded as completed although
+// its response fails the CORS check (r): Chrome did not CORS-check it.
+func (s *state) recordedNotCORS(e *entry, v *Verdict, r result) {
+	*v = Verdict{
+		Flow: v.Flow, Kind: KindNotCORS, Role: RoleNotCORS, Origin: v.Origin, CrossOrigin: v.CrossOrigin,
+		SameSite: v.SameSite, Mode: v.Mode, Credentials: v.Credentials, Method: v.Method,
+	}
+	v.Explanation = "The request mode is not on the wire (no Sec-Fetch-Mode), but Chrome's own record decides it: this HAR is a Chrome DevTools export (Chrome " +
+		strconv.Itoa(e.c.chrome) + "), which marks every load that fails a CORS check with net::ERR_FAILED, and this one completed although a CORS check of its response fails (" +
+		r.code.String() + "). So the browser did no CORS check: it was a form submission or a no-cors request."
 }
 
 // requestResult is the CORS outcome of a request's own response for one
@@ -458,6 +494,7 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 	}
 
 	cred := s.preflightCredentials(e, a)
+	byRecord := false
 	inc := s.preflightResult(e, true)
 	omit := s.preflightResult(e, false)
 	if cred == CredUnknown && inc != omit {
@@ -468,6 +505,7 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 			cred = CredOmitted
 		case a != nil && !actualSent && omit.ok() && !inc.ok():
 			cred = CredInclude
+			byRecord = true
 		}
 	}
 	v.Credentials = cred
@@ -486,6 +524,10 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 	case !primary.ok():
 		s.blocked(e, v, primary, f.Response, f.ID, f.ID, c.acrh, !actualSent)
 		v.NeverSent = !actualSent
+		if byRecord {
+			v.Explanation = joinSentences(v.Explanation, "Chrome's own record decides the credentials mode: it lists the actual request (#"+
+				strconv.FormatUint(uint64(a.flow.ID), 10)+") as failed ("+a.flow.Error+"), and only a credentialed request fails this preflight.")
+		}
 		if alt != nil {
 			w := s.words(e)
 			v.DependsOn = "which CorsError Chrome reports depends on the actual request's credentials mode: " + primary.code.String() + " without credentials, " + alt.code.String() + " with them"
