@@ -38,54 +38,15 @@ func probeAccessPasses(resp *capture.Response, origin string, include bool) bool
 }
 
 // analyzeProbe analyzes the probe's flows with the same analyzer the proxy
-// uses, then settles what the wire could not show.
-//
-// The probe knows the credentials mode, which the wire does not always
-// show (a credentialed request with no cookie to send looks like any
-// other), so where the analyzer gives one outcome per credentials mode
-// (Verdict.Alternatives), the one for the mode the probe used is taken.
+// uses. The probe knows the credentials mode it sent, which the wire does
+// not always show (a credentialed request with no cookie to send looks
+// like any other), so it tells the analyzer: no verdict then hinges on it,
+// and every explanation, header reference and fix is the one for that
+// mode.
 func analyzeProbe(flows []capture.Flow, credentials bool) []Verdict {
-	vs := AnalyzeAll(flows)
-	want := ifOmit
+	h := Hints{Credentials: CredOmitted}
 	if credentials {
-		want = ifInclude
+		h.Credentials = CredInclude
 	}
-	for i := range vs {
-		resolveCredentials(&vs[i], want, credentials)
-	}
-	return vs
-}
-
-// resolveCredentials replaces a credentials-dependent verdict by the
-// alternative whose condition is want.
-func resolveCredentials(v *Verdict, want string, credentials bool) {
-	var pick *Alternative
-	for i := range v.Alternatives {
-		if v.Alternatives[i].If == want {
-			pick = &v.Alternatives[i]
-		}
-	}
-	if pick == nil {
-		return
-	}
-	mode := "without credentials"
-	v.Credentials = CredOmitted
-	if credentials {
-		mode = "with credentials: 'include' (--credentials)"
-		v.Credentials = CredInclude
-	}
-	changed := v.Kind != pick.Kind || v.Error != pick.Error
-	v.Kind, v.Error, v.FailedParameter = pick.Kind, pick.Error, pick.FailedParameter
-	v.Console = pick.Console
-	v.DependsOn, v.Alternatives = "", nil
-	if !changed {
-		return
-	}
-	v.Firefox = ""
-	if v.Kind == KindAllowed {
-		v.Headers = nil
-		v.Explanation = "The probe sent the request " + mode + ", and for that mode the CORS checks pass."
-		return
-	}
-	v.Explanation = "The probe sent the request " + mode + ", and for that mode Chrome blocks it: " + v.Error + "."
+	return AnalyzeAllWith(flows, h)
 }

@@ -503,3 +503,52 @@ func TestProbeJSONShapeIsStable(t *testing.T) {
 		}
 	}
 }
+
+// The probe tells the analyzer the credentials mode it used: a credentialed
+// probe with no cookie to send, which the wire cannot tell from one without
+// credentials, is judged as credentialed, with the analyzer's own
+// explanation and header references, and no alternatives left over.
+func TestProbeHintsItsCredentialsMode(t *testing.T) {
+	star := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "PUT")
+	}
+	for _, tc := range []struct {
+		name   string
+		req    ProbeRequest
+		kind   Kind
+		err    string
+		cred   Credentials
+		refs   bool // header references expected
+		expose string
+	}{
+		{"GET with --credentials, no cookie", ProbeRequest{Origin: pageOrigin, Credentials: true},
+			KindBlocked, "WildcardOriginNotAllowed", CredInclude, true, ""},
+		{"GET without credentials", ProbeRequest{Origin: pageOrigin}, KindAllowed, "", CredOmitted, false, ""},
+		{"PUT with --credentials: the preflight fails", ProbeRequest{Origin: pageOrigin, Method: "PUT", Credentials: true},
+			KindBlocked, "PreflightWildcardOriginNotAllowed", CredInclude, true, ""},
+		{"PUT without credentials", ProbeRequest{Origin: pageOrigin, Method: "PUT"}, KindAllowed, "", CredOmitted, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := apiServer(t, star)
+			req := tc.req
+			req.URL = srv.URL + "/api/users"
+			res := probe(t, req)
+			o := res.Outcome
+			if o.Kind != tc.kind || o.Error != tc.err || o.Credentials != tc.cred {
+				t.Fatalf("%s %s %s, want %s %s %s (%s)", o.Kind, o.Error, o.Credentials, tc.kind, tc.err, tc.cred, o.Explanation)
+			}
+			if o.DependsOn != "" || len(o.Alternatives) != 0 {
+				t.Errorf("depends on %q, alternatives %+v", o.DependsOn, o.Alternatives)
+			}
+			for _, v := range res.Verdicts {
+				if v.Kind == KindUndecidable {
+					t.Errorf("flow %d undecidable: %s", v.Flow, v.DependsOn)
+				}
+			}
+			if tc.refs && (len(o.Headers) == 0 || !strings.Contains(o.Explanation, "Access-Control-Allow-Origin: *")) {
+				t.Errorf("blocked without the analyzer's explanation: %q, refs %+v", o.Explanation, o.Headers)
+			}
+		})
+	}
+}
