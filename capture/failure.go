@@ -74,6 +74,8 @@ func classify(err error, host string, clientGone bool) (ErrorKind, string) {
 		return ErrOther, fmt.Sprintf("%s sent a malformed chunked body (%v): the browser fails such a response with net::ERR_INVALID_CHUNKED_ENCODING; the server's framing is broken", host, unwrapOp(err))
 	}
 	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return ErrProxy, fmt.Sprintf("corscope could not open a connection to %s: it has run out of file descriptors (too many connections open at once); close idle clients, or raise the limit (ulimit -n) before starting corscope", host)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused, fmt.Sprintf("%s refused the connection: is the server running and listening on that port?", host)
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"github.com/coder/websocket"
 	"io"
@@ -12,9 +13,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -724,5 +727,26 @@ func TestTunnelGuardLetsWebSocketTrafficThrough(t *testing.T) {
 	f := waitFlow(t, p.Store(), func(f Flow) bool { return f.Upgraded })
 	if f.State != StateDone {
 		t.Fatalf("WebSocket flow %v %q", f.State, f.Error)
+	}
+}
+
+func TestFailureReasonsForHostileAndExhaustedConditions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		err    error
+		kind   ErrorKind
+		reason string
+	}{
+		{"out of descriptors", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}, ErrProxy, "run out of file descriptors"},
+		{"system out of descriptors", &url.Error{Op: "Get", URL: "http://a.test/", Err: &net.OpError{Op: "dial", Err: syscall.ENFILE}}, ErrProxy, "ulimit -n"},
+		{"malformed chunk", errors.New("invalid byte in chunk length"), ErrOther, "malformed chunked body"},
+		{"upstream cut short", io.ErrUnexpectedEOF, ErrReset, "closed the connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, reason := classify(tc.err, "a.test:80", false)
+			if kind != tc.kind || !strings.Contains(reason, tc.reason) || !strings.Contains(reason, "a.test:80") {
+				t.Fatalf("classify(%v) = %q %q, want %q with %q and the host", tc.err, kind, reason, tc.kind, tc.reason)
+			}
+		})
 	}
 }
