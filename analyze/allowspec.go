@@ -92,7 +92,35 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 		fs.Expose = e.ri.unexposed(fs.Credentials)
 	}
 	fs.BothLocal = e.pageLoop && c.target.loop
+	if c.origin == "null" && e.page != "null" {
+		fs.Tainted = true
+		fs.Chain = s.chainURLs(e)
+	}
 	return fs
+}
+
+// chainURLs lists the URLs of e's redirect chain, first to e's.
+func (s *state) chainURLs(e *entry) []string {
+	var rev [maxChain]string
+	n := 0
+	for h := e; h != nil && n < maxChain; {
+		if !h.c.preflight || h == e {
+			rev[n] = h.flow.Request.URL
+			n++
+		}
+		if h.prev == 0 {
+			break
+		}
+		h = s.flows[h.prev]
+	}
+	out := make([]string, 0, n+1)
+	if e.first != "" && (n == 0 || rev[n-1] != e.first) {
+		out = append(out, e.first) // the first hop was not captured
+	}
+	for i := n - 1; i >= 0; i-- {
+		out = append(out, rev[i])
+	}
+	return out
 }
 
 // sameVerdict compares two verdicts field by field.
@@ -133,6 +161,7 @@ func sameFix(a, b *FixSpec) bool {
 	}
 	return a.Origin == b.Origin && a.Credentials == b.Credentials && a.MaxAge == b.MaxAge && a.Path == b.Path &&
 		a.PreflightUnhandled == b.PreflightUnhandled && a.BothLocal == b.BothLocal && a.APIOrigin == b.APIOrigin &&
+		a.Tainted == b.Tainted && strings.Join(a.Chain, " ") == strings.Join(b.Chain, " ") &&
 		strings.Join(a.Methods, ",") == strings.Join(b.Methods, ",") &&
 		strings.Join(a.Headers, ",") == strings.Join(b.Headers, ",") &&
 		strings.Join(a.Expose, ",") == strings.Join(b.Expose, ",")

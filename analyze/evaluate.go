@@ -382,7 +382,7 @@ func (s *state) blocked(e *entry, v *Verdict, r result, resp *capture.Response, 
 		r: r, resp: resp, respFlow: respFlow, reqFlow: reqFlow,
 		origin: e.c.origin, page: e.page, include: v.Credentials == CredInclude,
 		method: method, unsafe: unsafe, url: e.flow.Request.URL, neverSent: neverSent,
-		words: s.words(e),
+		words: s.words(e), first: e.first,
 	}
 	v.Explanation, v.Headers = x.explain()
 }

@@ -21,7 +21,8 @@ type failure struct {
 	method    string   // the actual request's method
 	unsafe    []string // the actual request's unsafe header names
 	url       string
-	neverSent bool // the actual request was not sent (preflight failure)
+	first     string // the first URL of the redirect chain, "" when url is it
+	neverSent bool   // the actual request was not sent (preflight failure)
 	// words names the credentials modes and the failure in the terms of
 	// the request's initiator (fetch/XHR or an element).
 	words *initiatorWords
@@ -47,15 +48,22 @@ func (x *failure) explain() (string, []HeaderRef) {
 		acac, hasACAC = resp.Header.Joined(hACAC)
 	}
 	want := x.origin
+	// After a redirect across origins the browser sends Origin: null,
+	// which only "null" (dangerous) or "*" match: the fix is the redirect,
+	// never a header value naming null.
 	tainted := x.origin == "null" && x.page != "null"
+	wantRef := want
+	if tainted {
+		wantRef = "no cross-origin redirect before this request (after one, Origin is null and no safe value matches)"
+	}
 	respRef := func(name, value string, missing bool, want string) {
 		refs = append(refs, HeaderRef{Flow: x.respFlow, Side: SideResponse, Name: name, Value: value, Missing: missing, Want: want})
 	}
 	acaoRef := func() {
 		if hasACAO {
-			respRef(hACAO, acao, false, want)
+			respRef(hACAO, acao, false, wantRef)
 		} else {
-			respRef(hACAO, "", true, want)
+			respRef(hACAO, "", true, wantRef)
 		}
 	}
 	preflightIntro := func() {
@@ -82,7 +90,7 @@ func (x *failure) explain() (string, []HeaderRef) {
 				b.WriteString(" A ")
 				b.WriteString(strconv.Itoa(status))
 				b.WriteString(" without any CORS header usually means nothing handles OPTIONS for this path: routing or authentication answered before the CORS layer ran. Put the CORS middleware before routes and auth (or answer OPTIONS with 204 and the Access-Control-Allow-* headers).")
-			} else {
+			} else if !tainted {
 				b.WriteString(" The OPTIONS response must carry Access-Control-Allow-Origin: ")
 				b.WriteString(want)
 				b.WriteString(".")
@@ -94,9 +102,12 @@ func (x *failure) explain() (string, []HeaderRef) {
 			b.WriteString(x.page)
 			b.WriteString(" (")
 			b.WriteString(w.failed)
-			b.WriteString("). The request itself did reach the server. Add Access-Control-Allow-Origin: ")
-			b.WriteString(want)
-			b.WriteString(" to this response.")
+			b.WriteString("). The request itself did reach the server.")
+			if !tainted {
+				b.WriteString(" Add Access-Control-Allow-Origin: ")
+				b.WriteString(want)
+				b.WriteString(" to this response.")
+			}
 			switch {
 			case isRedirect(resp):
 				b.WriteString(" This is a redirect: Chrome checks CORS on every redirect response too, so the ")
@@ -116,11 +127,14 @@ func (x *failure) explain() (string, []HeaderRef) {
 		}
 		b.WriteString(" says Access-Control-Allow-Origin: *, but the request is made with credentials (cookies or HTTP auth; ")
 		b.WriteString(w.withCreds)
-		b.WriteString("), and '*' is not accepted then. Answer with the exact origin ")
-		b.WriteString(want)
-		b.WriteString(" and Access-Control-Allow-Credentials: true, or ")
-		b.WriteString(w.dropCreds)
-		b.WriteString(".")
+		b.WriteString("), and '*' is not accepted then.")
+		if !tainted {
+			b.WriteString(" Answer with the exact origin ")
+			b.WriteString(want)
+			b.WriteString(" and Access-Control-Allow-Credentials: true, or ")
+			b.WriteString(w.dropCreds)
+			b.WriteString(".")
+		}
 		neverSent()
 		acaoRef()
 		if acac != "true" {
@@ -159,9 +173,13 @@ func (x *failure) explain() (string, []HeaderRef) {
 			b.WriteString(acao)
 			b.WriteString("', which is not an origin")
 		}
-		b.WriteString(". It must be a full origin with scheme, host and port, exactly: ")
-		b.WriteString(want)
-		b.WriteString(" (patterns such as *.example.com are not supported; match the Origin against an allow-list on the server).")
+		if tainted {
+			b.WriteString(".")
+		} else {
+			b.WriteString(". It must be a full origin with scheme, host and port, exactly: ")
+			b.WriteString(want)
+			b.WriteString(" (patterns such as *.example.com are not supported; match the Origin against an allow-list on the server).")
+		}
 		neverSent()
 		acaoRef()
 	case codeAllowOriginMismatch, codePreflightAllowOriginMismatch:
@@ -176,9 +194,7 @@ func (x *failure) explain() (string, []HeaderRef) {
 		b.WriteString("' but the request's Origin was '")
 		b.WriteString(x.origin)
 		b.WriteString("'. They must match byte for byte.")
-		if tainted {
-			b.WriteString(" The request was redirected across origins, so Chrome replaced its Origin with 'null' (a \"tainted\" origin) and only 'null' or '*' can match now. Allowing 'null' is dangerous; call the final URL directly instead of redirecting to another origin, or answer '*' for requests without credentials.")
-		} else {
+		if !tainted {
 			b.WriteString(mismatchHint(acao, x.origin))
 		}
 		neverSent()
@@ -336,7 +352,34 @@ func (x *failure) explain() (string, []HeaderRef) {
 		b.WriteString("). Chrome stops it there (Chrome 156 reports it as blocked:origin in DevTools, with an \"Unsafe attempt to load URL\" console message). Use mode 'cors' if the cross-origin answer is expected, or keep the redirect on the same origin.")
 		respRef("Location", loc, false, "a URL on the page's origin")
 	}
+	if tainted {
+		switch x.r.code {
+		case codeMissingAllowOriginHeader, codePreflightMissingAllowOriginHeader, codeWildcardOriginNotAllowed,
+			codePreflightWildcardOriginNotAllowed, codeMultipleAllowOriginValues, codePreflightMultipleAllowOriginValues,
+			codeInvalidAllowOriginValue, codePreflightInvalidAllowOriginValue, codeAllowOriginMismatch,
+			codePreflightAllowOriginMismatch:
+			b.WriteString(" ")
+			b.WriteString(taintText(x.first, x.url))
+		}
+	}
 	return b.String(), refs
+}
+
+// taintText explains a tainted origin and its only safe fix.
+func taintText(first, url string) string {
+	var b strings.Builder
+	b.WriteString("The request was redirected across origins")
+	if first != "" && first != url {
+		b.WriteString(" (from ")
+		b.WriteString(first)
+		b.WriteString(" to ")
+		b.WriteString(url)
+		b.WriteString(")")
+	}
+	b.WriteString(", so Chrome replaced its Origin with 'null' (a \"tainted\" origin): only 'null' or '*' can match now. Do not allow 'null': every sandboxed iframe and data: page sends it too. Avoid the cross-origin redirect instead: have the page call ")
+	b.WriteString(url)
+	b.WriteString(" directly, or keep the redirect within one origin.")
+	return b.String()
 }
 
 // statusText renders "404 Not Found" or "404".

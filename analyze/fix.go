@@ -101,7 +101,13 @@ func FrameworkKey(name string) (string, bool) {
 // that can be allowed safely (empty, "null", "*" or malformed): allowing
 // such an origin would open the API to every site, so no snippet is
 // offered for it.
+//
+// For a tainted chain (spec.Tainted) the one fix is to avoid the
+// cross-origin redirect: no snippet allows "null".
 func Fixes(spec FixSpec) []Fix {
+	if spec.Tainted {
+		return []Fix{redirectFix(spec)}
+	}
 	p, ok := cleanFixSpec(spec)
 	if !ok {
 		return nil
@@ -118,12 +124,17 @@ func Fixes(spec FixSpec) []Fix {
 
 // FixFor renders the fix for one framework (a key from Frameworks or an
 // alias). A dev-server proxy alternative is rendered even when the spec is
-// not BothLocal, because the user asked for it. The error says what to do
+// not BothLocal, because the user asked for it. For a tainted chain it
+// returns the redirect fix whatever the framework. The error says what to do
 // when the framework is unknown or the spec names no allowable origin.
 func FixFor(spec FixSpec, framework string) (Fix, error) {
 	key, ok := FrameworkKey(framework)
 	if !ok {
 		return Fix{}, fmt.Errorf("unknown framework %q: use one of %s", framework, strings.Join(Frameworks(), ", "))
+	}
+	if spec.Tainted {
+		// No framework's CORS setting fixes Origin: null safely.
+		return redirectFix(spec), nil
 	}
 	p, ok := cleanFixSpec(spec)
 	if !ok {

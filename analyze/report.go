@@ -122,6 +122,9 @@ type ReportFixSpec struct {
 	PreflightUnhandled bool     `json:"preflightUnhandled"`
 	BothLocal          bool     `json:"bothLocal"`
 	APIOrigin          string   `json:"apiOrigin"`
+	// Tainted and RedirectChain: see FixSpec.Tainted and FixSpec.Chain.
+	Tainted       bool     `json:"tainted,omitempty"`
+	RedirectChain []string `json:"redirectChain,omitempty"`
 }
 
 func newReportFixSpec(s FixSpec) *ReportFixSpec {
@@ -133,12 +136,28 @@ func newReportFixSpec(s FixSpec) *ReportFixSpec {
 	}
 	return &ReportFixSpec{Origin: s.Origin, Methods: nonNil(s.Methods), Headers: nonNil(s.Headers), Expose: nonNil(s.Expose),
 		Credentials: s.Credentials, MaxAge: s.MaxAge, Path: s.Path, PreflightUnhandled: s.PreflightUnhandled,
-		BothLocal: s.BothLocal, APIOrigin: s.APIOrigin}
+		BothLocal: s.BothLocal, APIOrigin: s.APIOrigin, Tainted: s.Tainted, RedirectChain: s.Chain}
 }
 
 func (s *ReportFixSpec) spec() FixSpec {
 	return FixSpec{Origin: s.Origin, Methods: s.Methods, Headers: s.Headers, Expose: s.Expose, Credentials: s.Credentials,
-		MaxAge: s.MaxAge, Path: s.Path, PreflightUnhandled: s.PreflightUnhandled, BothLocal: s.BothLocal, APIOrigin: s.APIOrigin}
+		MaxAge: s.MaxAge, Path: s.Path, PreflightUnhandled: s.PreflightUnhandled, BothLocal: s.BothLocal, APIOrigin: s.APIOrigin,
+		Tainted: s.Tainted, Chain: s.RedirectChain}
+}
+
+// taintedFixText is the report's fix for a tainted chain: the redirect,
+// not a header.
+func taintedFixText(s *ReportFixSpec) string {
+	msg := "no CORS header fixes this safely (allowing Origin: null lets every sandboxed iframe and data: page in). Avoid the cross-origin redirect"
+	if n := len(s.RedirectChain); n >= 2 {
+		msg += ": have the page call " + s.RedirectChain[n-1] + " directly instead of " + s.RedirectChain[0] + ", or keep the redirect within one origin."
+	} else {
+		msg += ": have the page call the final URL directly, or keep the redirect within one origin."
+	}
+	if s.Origin != "" {
+		msg += " Called directly, the request carries Origin: " + s.Origin + ", which that server must allow."
+	}
+	return msg
 }
 
 // ReportFix is a Fix with the report's stable JSON names.

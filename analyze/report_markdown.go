@@ -68,6 +68,13 @@ func (r *Report) writeMarkdownFix(ew *reportWriter, p *Problem) {
 	if p.Fix == nil {
 		return
 	}
+	if p.Fix.Tainted {
+		ew.printf("**Fix:** %s\n\n", taintedFixText(p.Fix))
+		for _, f := range p.Fixes {
+			ew.printf("```%s\n%s\n```\n\n", f.Language, strings.TrimRight(f.Snippet, "\n"))
+		}
+		return
+	}
 	pre, act := RequiredHeaders(p.Fix.spec())
 	if len(pre) > 0 {
 		ew.printf("%sthe preflight response (OPTIONS, 2xx) must carry:\n\n```http\n%s\n```\n\n", p.fixLead(), strings.Join(pre, "\n"))

@@ -149,6 +149,10 @@ func (r *Report) writeTextFix(ew *reportWriter, p *Problem) {
 	if p.Fix == nil {
 		return
 	}
+	if p.Fix.Tainted {
+		ew.printf("  Fix: %s\n", taintedFixText(p.Fix))
+		return
+	}
 	if r.Framework != "" {
 		for _, f := range p.Fixes {
 			ew.printf("  Fix (%s):\n", f.Title)

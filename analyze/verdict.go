@@ -183,6 +183,18 @@ type FixSpec struct {
 	BothLocal bool
 	// APIOrigin is the origin of the API the page calls.
 	APIOrigin string
+	// Tainted is set when the request reached this server through a
+	// redirect across origins, so the browser sent "Origin: null"
+	// (reference/cors.md §2e step 7). No CORS setting here fixes that
+	// safely: allowing null lets every sandboxed iframe and data: page
+	// in. The fix is to avoid the cross-origin redirect (call the final
+	// URL directly, or redirect within one origin); Fixes renders only
+	// that. Origin is then the page's origin, which the final server
+	// must allow once the page calls it directly.
+	Tainted bool
+	// Chain is, for a tainted request, the URLs of its redirect chain:
+	// the one the page called first, the one sending Origin: null last.
+	Chain []string
 }
 
 // Fix is one framework's snippet.
