@@ -59,11 +59,23 @@ type idleConn struct {
 	// setupUntil is the deadline (unix ns) for the client to finish its
 	// TLS handshake in an intercepted tunnel; 0 when none applies.
 	setupUntil atomic.Int64
+
+	// watch notices the client leaving while nothing else reads.
+	watch clientWatch
 }
 
-func (c *idleConn) Read(p []byte) (int, error) {
-	c.touch()
-	n, err := c.Conn.Read(p)
+func (c *idleConn) Read(p []byte) (n int, err error) {
+	if c.hijacked.Load() {
+		var watched bool
+		if n, watched, err = c.readWatched(p); !watched {
+			defer c.readDone()
+			c.touch()
+			n, err = c.Conn.Read(p)
+		}
+	} else {
+		c.touch()
+		n, err = c.Conn.Read(p)
+	}
 	if c.guarded.Load() {
 		n, err = c.guardRead(n, err)
 	}

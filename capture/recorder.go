@@ -52,6 +52,11 @@ type recording struct {
 	// failed: the client went away mid-upload, whatever error the
 	// Transport then reports for the upstream side.
 	uploadFailed atomic.Bool
+	// left is set when the tunnel's client closed its connection while
+	// the exchange ran (see clientWatch); cancelUpstream then ends the
+	// upstream request.
+	left           atomic.Bool
+	cancelUpstream atomic.Pointer[context.CancelCauseFunc]
 }
 
 // onRequest starts recording a request and routes it through the recorder.
@@ -138,7 +143,12 @@ func (rec *recording) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (resp 
 		}
 	}()
 	p.callHook(hookRoundTrip)
-	up := req.WithContext(httptrace.WithClientTrace(req.Context(), rec.trace()))
+	upCtx, cancel := context.WithCancelCause(req.Context())
+	rec.cancelUpstream.Store(&cancel)
+	up := req.WithContext(httptrace.WithClientTrace(upCtx, rec.trace()))
+	if rec.reqTee == nil {
+		rec.watchClient() // the request has been read in full
+	}
 	resp, err = p.tr.RoundTrip(up)
 	if err != nil {
 		kind, reason := classify(err, rec.host, rec.clientGone())
@@ -252,6 +262,25 @@ func (rec *recording) requestBodyEnded(err error) {
 	if rec.tun != nil && rec.tun.conn != nil {
 		rec.tun.conn.requestBodyDone()
 	}
+	if err == nil {
+		rec.watchClient()
+	}
+}
+
+// watchClient watches an intercepted tunnel's client once its request has
+// been read, so a client that leaves ends the upstream request. (On the
+// plain path net/http does this and cancels the request's context.)
+func (rec *recording) watchClient() {
+	if rec.tun != nil && rec.tun.conn != nil {
+		rec.tun.conn.watchClient(rec.clientLeft)
+	}
+}
+
+func (rec *recording) clientLeft() {
+	rec.left.Store(true)
+	if cancel := rec.cancelUpstream.Load(); cancel != nil {
+		(*cancel)(errClientGone)
+	}
 }
 
 // upgradeEnded is called once when an upgraded connection (WebSocket)
@@ -320,7 +349,7 @@ func (rec *recording) publishLocked() {
 }
 
 func (rec *recording) clientGone() bool {
-	return rec.clientCtx.Err() != nil || rec.uploadFailed.Load()
+	return rec.clientCtx.Err() != nil || rec.uploadFailed.Load() || rec.left.Load()
 }
 
 // trace collects connection timings and the server address.

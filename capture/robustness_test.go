@@ -750,3 +750,49 @@ func TestFailureReasonsForHostileAndExhaustedConditions(t *testing.T) {
 		})
 	}
 }
+
+func TestClientLeavingBeforeTheResponseCancelsTheUpstreamRequest(t *testing.T) {
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			arrived := make(chan struct{}, 1)
+			cancelled := make(chan struct{}, 1)
+			release := make(chan struct{})
+			defer close(release)
+			// A server stuck on the request (a breakpoint, a long poll):
+			// it answers only when released, long after the client left.
+			srv, p := upstream(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				arrived <- struct{}{}
+				select {
+				case <-r.Context().Done():
+					cancelled <- struct{}{}
+				case <-release:
+				}
+			}), nil)
+			u, _ := url.Parse(srv.URL + "/hung")
+			var client net.Conn
+			target := u.String()
+			if m.tls {
+				conn, br := openTunnel(t, p, u.Host)
+				client = tlsVia(t, p, conn, br, u.Host)
+				target = u.RequestURI()
+			} else {
+				client = dialProxy(t, p)
+			}
+			fmt.Fprintf(client, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, u.Host)
+			<-arrived
+			client.Close() // the user gave up and reloaded
+
+			select {
+			case <-cancelled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the upstream request was still pending 5 s after the client left")
+			}
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/hung"))
+			if f.State != StateFailed || f.ErrorKind != ErrClientAbort {
+				t.Fatalf("flow %v %q %q resp %+v timings %+v, want a client abort", f.State, f.ErrorKind, f.Error, f.Response, f.Timings)
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}
