@@ -196,3 +196,34 @@ func TestStoreMemoryEstimateCountsHeadersAndInlineBodiesNotSpilledOnes(t *testin
 	}
 	_ = fmt.Sprint()
 }
+
+func TestStoreAcrossSegmentsFindsEveryHeldFlowAndNoEvictedOne(t *testing.T) {
+	s := NewStore(2500)
+	s.Add(flowWithURL("pinned"))
+	s.Pin(1)
+	for i := 2; i <= 7000; i++ {
+		s.Add(flowWithURL(fmt.Sprint(i)))
+		if i%1000 == 0 {
+			if got := ids(s.Snapshot()); len(got) != min(i, 2500) || got[0] != 1 || got[len(got)-1] != FlowID(i) || !slices.IsSorted(got) {
+				t.Fatalf("after %d adds the snapshot holds %d flows, %d..%d", i, len(got), got[0], got[len(got)-1])
+			}
+		}
+	}
+	for id := FlowID(1); id <= 7001; id++ {
+		f, ok := s.Get(id)
+		want := id == 1 || (id > 7000-2499 && id <= 7000)
+		if ok != want || (ok && f.ID != id) {
+			t.Fatalf("Get(%d) = %d, %v; want held=%v", id, f.ID, ok, want)
+		}
+		if ok && id > 1 && f.Request.URL != fmt.Sprint(id) {
+			t.Fatalf("Get(%d) returned the flow of %s", id, f.Request.URL)
+		}
+	}
+	s.Clear()
+	if id := s.Add(flowWithURL("after")); id != 7001 || s.Len() != 1 {
+		t.Fatalf("after Clear: Add returned %d, Len %d", id, s.Len())
+	}
+	if f, ok := s.Get(7001); !ok || f.Request.URL != "after" {
+		t.Fatal("the first flow after Clear is not found")
+	}
+}

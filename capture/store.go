@@ -38,13 +38,18 @@ type Limits struct {
 // A store owns the spilled bodies of the flows handed to it: it releases
 // them when the flow leaves (evicted, cleared, replaced, or never held).
 type Store struct {
-	mu      sync.RWMutex
-	max     int
-	maxMem  int64
-	flows   []Flow  // live flows are flows[start:], in ascending ID order
-	sizes   []int64 // estimated memory of flows[i]
-	start   int
-	kept    []keptFlow // pinned flows that outlived their turn, ascending IDs, all older than flows[start:]
+	mu     sync.RWMutex
+	max    int
+	maxMem int64
+	// The live flows, oldest first, in fixed-size segments: growing never
+	// copies (or doubles) what is held, and eviction frees a segment once
+	// its last flow goes. Their IDs are contiguous from first (Add appends
+	// the next ID, eviction takes the oldest), so a lookup is arithmetic.
+	segs    [][]slot
+	head    int // index in segs[0] of the oldest live flow
+	live    int // number of live flows
+	first   FlowID
+	kept    []slot // pinned flows that outlived their turn, ascending IDs, all older than the live ones
 	mem     int64
 	nextID  FlowID
 	evicted [2]uint64 // by max-flows, by max-memory
@@ -57,10 +62,14 @@ type Store struct {
 	pins  map[FlowID]int
 }
 
-type keptFlow struct {
+// slot is a held flow and its estimated memory.
+type slot struct {
 	f    Flow
 	size int64
 }
+
+// segSize is the number of flows per segment (about 512 KiB).
+const segSize = 1024
 
 const (
 	byFlows = iota
@@ -93,8 +102,7 @@ func (s *Store) Add(f Flow) FlowID {
 	s.nextID++
 	f.ID = s.nextID
 	size := flowMemory(&f)
-	s.flows = append(s.flows, f)
-	s.sizes = append(s.sizes, size)
+	s.pushLocked(slot{f, size})
 	s.mem += size
 	gone := s.enforceLocked()
 	s.notifyLocked(f.ID, gone)
@@ -115,14 +123,10 @@ func (s *Store) Update(f Flow) {
 	s.mu.Lock()
 	var old Flow
 	held := true
-	if i, ok := s.indexLocked(f.ID); ok {
-		old = s.flows[i]
-		s.mem += size - s.sizes[i]
-		s.flows[i], s.sizes[i] = f, size
-	} else if k, ok := s.keptIndexLocked(f.ID); ok {
-		old = s.kept[k].f
-		s.mem += size - s.kept[k].size
-		s.kept[k] = keptFlow{f, size}
+	if sl := s.slotLocked(f.ID); sl != nil {
+		old = sl.f
+		s.mem += size - sl.size
+		*sl = slot{f, size}
 	} else {
 		held = false
 	}
@@ -148,11 +152,8 @@ func (s *Store) Get(id FlowID) (Flow, bool) {
 }
 
 func (s *Store) getLocked(id FlowID) (Flow, bool) {
-	if i, ok := s.indexLocked(id); ok {
-		return s.flows[i], true
-	}
-	if k, ok := s.keptIndexLocked(id); ok {
-		return s.kept[k].f, true
+	if sl := s.slotLocked(id); sl != nil {
+		return sl.f, true
 	}
 	return Flow{}, false
 }
@@ -164,7 +165,7 @@ func (s *Store) Len() int {
 	return s.lenLocked()
 }
 
-func (s *Store) lenLocked() int { return len(s.flows) - s.start + len(s.kept) }
+func (s *Store) lenLocked() int { return s.live + len(s.kept) }
 
 // Evicted returns how many flows were dropped to stay within the bounds.
 func (s *Store) Evicted() uint64 {
@@ -229,10 +230,8 @@ func (s *Store) Snapshot() []Flow {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]Flow, 0, s.lenLocked())
-	for _, k := range s.kept {
-		out = append(out, k.f)
-	}
-	return append(out, s.flows[s.start:]...)
+	s.eachLocked(func(sl *slot) { out = append(out, sl.f) })
+	return out
 }
 
 // SetPaused stops (true) or resumes (false) recording new flows. Flows
@@ -255,11 +254,8 @@ func (s *Store) Paused() bool {
 func (s *Store) Clear() {
 	s.mu.Lock()
 	gone := make([]Flow, 0, s.lenLocked())
-	for _, k := range s.kept {
-		gone = append(gone, k.f)
-	}
-	gone = append(gone, s.flows[s.start:]...)
-	s.flows, s.sizes, s.start, s.kept, s.mem = nil, nil, 0, nil, 0
+	s.eachLocked(func(sl *slot) { gone = append(gone, sl.f) })
+	s.segs, s.head, s.live, s.first, s.kept, s.mem = nil, 0, 0, 0, nil, 0
 	for sub := range s.subs {
 		clear(sub.pending)
 		sub.evicted = sub.evicted[:0]
@@ -299,22 +295,19 @@ func (s *Store) enforceLocked() []Flow {
 			s.evicted[reason]++
 			continue
 		}
-		live := len(s.flows) - s.start
-		if live == 0 || (!overFlows && live == 1) {
+		if s.live == 0 || (!overFlows && s.live == 1) {
 			break // everything left is pinned, or only the newest flow
 		}
-		f, size := s.flows[s.start], s.sizes[s.start]
-		s.flows[s.start] = Flow{} // drop references so bodies can be collected
-		s.start++
+		oldest := s.popLocked()
+		f, size := oldest.f, oldest.size
 		if s.pinned(f.ID) {
-			s.kept = append(s.kept, keptFlow{f, size})
+			s.kept = append(s.kept, oldest)
 			continue
 		}
 		gone = append(gone, f)
 		s.mem -= size
 		s.evicted[reason]++
 	}
-	s.compactLocked()
 	return gone
 }
 
@@ -327,47 +320,65 @@ func (s *Store) unpinnedKeptLocked() int {
 	return -1
 }
 
-func (s *Store) keptIndexLocked(id FlowID) (int, bool) {
+// slotLocked returns the slot holding flow id, or nil.
+func (s *Store) slotLocked(id FlowID) *slot {
+	if id >= s.first && s.live > 0 {
+		if d := uint64(id - s.first); d < uint64(s.live) {
+			i := s.head + int(d)
+			return &s.segs[i/segSize][i%segSize]
+		}
+	}
 	for k := range s.kept {
 		if s.kept[k].f.ID == id {
-			return k, true
+			return &s.kept[k]
 		}
 	}
-	return 0, false
+	return nil
 }
 
-func (s *Store) indexLocked(id FlowID) (int, bool) {
-	live := s.flows[s.start:]
-	if len(live) == 0 || id < live[0].ID {
-		return 0, false
+// pushLocked appends the newest flow.
+func (s *Store) pushLocked(sl slot) {
+	if s.live == 0 {
+		s.first = sl.f.ID
 	}
-	// IDs are ascending and, without evictions in between, contiguous: try
-	// the direct position first, then fall back to a binary search.
-	if d := int(id - live[0].ID); d < len(live) && live[d].ID == id {
-		return s.start + d, true
+	if n := len(s.segs); n == 0 || len(s.segs[n-1]) == segSize {
+		s.segs = append(s.segs, make([]slot, 0, segSize))
 	}
-	i, ok := slices.BinarySearchFunc(live, id, func(f Flow, id FlowID) int {
-		switch {
-		case f.ID < id:
-			return -1
-		case f.ID > id:
-			return 1
+	last := &s.segs[len(s.segs)-1]
+	*last = append(*last, sl)
+	s.live++
+}
+
+// popLocked removes and returns the oldest live flow; s.live > 0.
+func (s *Store) popLocked() slot {
+	sl := s.segs[0][s.head]
+	s.segs[0][s.head] = slot{} // drop references so bodies can be collected
+	s.head++
+	s.live--
+	s.first++
+	if s.head == segSize || s.live == 0 {
+		// The segment is used up: let it go.
+		s.segs[0] = nil
+		s.segs = s.segs[1:]
+		s.head = 0
+		if s.live == 0 {
+			s.segs = nil
 		}
-		return 0
-	})
-	return s.start + i, ok
+	}
+	return sl
 }
 
-// compactLocked moves the live flows to the front of the backing array once
-// the evicted prefix dominates it, keeping eviction amortized O(1).
-func (s *Store) compactLocked() {
-	if s.start > 1024 && s.start > len(s.flows)/2 {
-		n := copy(s.flows, s.flows[s.start:])
-		clear(s.flows[n:])
-		s.flows = s.flows[:n]
-		copy(s.sizes, s.sizes[s.start:])
-		s.sizes = s.sizes[:n]
-		s.start = 0
+// eachLocked calls fn for every held flow in ID order.
+func (s *Store) eachLocked(fn func(*slot)) {
+	for k := range s.kept {
+		fn(&s.kept[k])
+	}
+	from := s.head
+	for _, seg := range s.segs {
+		for i := from; i < len(seg); i++ {
+			fn(&seg[i])
+		}
+		from = 0
 	}
 }
 
@@ -479,12 +490,7 @@ type Batch struct {
 func (s *Store) Subscribe() *Subscription {
 	sub := &Subscription{s: s, wake: make(chan struct{}, 1), pending: make(map[FlowID]struct{})}
 	s.mu.Lock()
-	for _, k := range s.kept {
-		sub.pending[k.f.ID] = struct{}{}
-	}
-	for _, f := range s.flows[s.start:] {
-		sub.pending[f.ID] = struct{}{}
-	}
+	s.eachLocked(func(sl *slot) { sub.pending[sl.f.ID] = struct{}{} })
 	if len(sub.pending) > 0 {
 		sub.wakeLocked()
 	}
