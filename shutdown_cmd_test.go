@@ -267,3 +267,36 @@ func TestASecondSignalExitsAtOnceWithTheSignalsStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestBrowserCommandOnSIGTERMWritesTheHAR(t *testing.T) {
+	needChromium(t)
+	bin := corscopeBinary(t)
+	plainURL, _, _ := pages(t)
+	addr := freeAddr(t)
+	// Chromium puts a Unix socket under TMPDIR: keep the path short.
+	tmp, err := os.MkdirTemp("", "cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	harPath := filepath.Join(t.TempDir(), "browser.har")
+	b := exec.Command(bin, "browser", "--headless", "--listen", addr, "--har", harPath, "--home", filepath.Join(t.TempDir(), "home"), plainURL)
+	b.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var out, errOut lockedBuffer
+	b.Stdout, b.Stderr = &out, &errOut
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Process.Kill()
+	waitText(t, &out, plainURL, "flow line", errOut.String)
+	b.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(b, 20*time.Second); err != nil {
+		t.Fatalf("browser command after SIGTERM: %v\n%s", err, errOut.String())
+	}
+	if _, ok := harEntries(t, harPath)[plainURL]; !ok {
+		t.Fatalf("the HAR lacks the page the browser loaded; stderr:\n%s", errOut.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "corscope-profile-*")); len(left) > 0 {
+		t.Errorf("profile left behind: %v", left)
+	}
+}

@@ -36,7 +36,8 @@ func startTUI(t *testing.T, args ...string) *tuiSession {
 	}
 	// The shell writes corscope's exit status to a file (tmux's
 	// pane_dead_status can lag); the test finds corscope as its child.
-	script := fmt.Sprintf("echo $$ > %s/pid; env TERM=xterm-256color %s %s 2>%s/stderr; echo $? > %s/exit", s.dir, bin, strings.Join(quoted, " "), s.dir, s.dir)
+	wd, _ := os.Getwd()
+	script := fmt.Sprintf("cd %s; echo $$ > %s/pid; env TERM=xterm-256color %s %s 2>%s/stderr; echo $? > %s/exit", wd, s.dir, bin, strings.Join(quoted, " "), s.dir, s.dir)
 	s.tmux("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", "sleep 0.2; "+script)
 	s.tmux("set-option", "-t", "t", "remain-on-exit", "on")
 	t.Cleanup(func() { exec.Command("tmux", "-L", s.server, "kill-server").Run() })
@@ -164,5 +165,20 @@ func TestInterfaceWithoutHARAsksBeforeQuittingWithUnexportedFlows(t *testing.T) 
 	s.tmux("send-keys", "-t", "t", "y")
 	if code := s.exitStatus(); code != 0 {
 		t.Fatalf("exit status %d after confirming; stderr:\n%s", code, s.stderr())
+	}
+}
+
+func TestOpenOnSIGTERMExitsCleanly(t *testing.T) {
+	s := startTUI(t, "open", filepath.Join("ui", "testdata", "e2e", "blocked.har"), "--home", filepath.Join(t.TempDir(), "home"))
+	s.waitFor("blocked.har (saved capture, no proxy)")
+	if err := syscall.Kill(s.pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.exitStatus(); code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", code, s.stderr())
+	}
+	// The terminal is back: the alternate screen is gone.
+	if strings.Contains(s.screen(), "saved capture, no proxy") {
+		t.Fatalf("the interface is still on screen after exit:\n%s", s.screen())
 	}
 }
