@@ -66,6 +66,9 @@ func classify(err error, host string, clientGone bool) (ErrorKind, string) {
 		return ErrTLS, fmt.Sprintf("the TLS handshake with %s failed: %v", host, err)
 	}
 
+	if msg := err.Error(); strings.Contains(msg, "server response headers exceeded") {
+		return ErrOther, fmt.Sprintf("%s sent response headers larger than %d KiB; the browser refuses such a response too (net::ERR_RESPONSE_HEADERS_TOO_BIG)", host, maxResponseHeaderBytes>>10)
+	}
 	if msg := err.Error(); strings.Contains(msg, "chunk") {
 		// net/http's chunked reader reports malformed framing with plain
 		// errors ("invalid byte in chunk length", "malformed chunked

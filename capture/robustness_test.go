@@ -796,3 +796,28 @@ func TestClientLeavingBeforeTheResponseCancelsTheUpstreamRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestHugeResponseHeadFromUpstreamIsAFailedFlowNotAMemoryHog(t *testing.T) {
+	raw := "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("h", 1<<20) + "\r\nContent-Length: 2\r\n\r\nok"
+	for _, m := range bothModes {
+		t.Run(m.name, func(t *testing.T) {
+			noLeaks(t)
+			srv, p := upstream(t, m, rawResponse(raw), nil)
+			c := clientVia(t, p)
+			resp, err := c.Get(srv.URL + "/bighead")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "ERR_RESPONSE_HEADERS_TOO_BIG") {
+				t.Errorf("client got %d %q, want a 502 saying why", resp.StatusCode, body)
+			}
+			f := waitFlow(t, p.Store(), byURL(srv.URL+"/bighead"))
+			if f.State != StateFailed || !strings.Contains(f.Error, "larger than 256 KiB") {
+				t.Errorf("flow %v %q %q", f.State, f.ErrorKind, f.Error)
+			}
+			proxyStillServes(t, p)
+		})
+	}
+}

@@ -38,8 +38,16 @@ func newUpstreamTransport(dial func(ctx context.Context, network, addr string) (
 		// would; the flow records the upstream protocol.
 		ForceAttemptHTTP2: true,
 		// No ResponseHeaderTimeout: long polls legitimately wait.
+
+		// Chromium fails a response whose head exceeds 256 KiB
+		// (net::ERR_RESPONSE_HEADERS_TOO_BIG); net/http would hold up to
+		// 10 MiB of a hostile server's headers per request.
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 }
+
+// maxResponseHeaderBytes is Chromium's limit on a response head.
+const maxResponseHeaderBytes = 256 << 10
 
 // upstreamTLSConfig verifies servers against the system roots plus the PEM
 // files given, or not at all when insecure is set.
