@@ -11,7 +11,7 @@
 # keep-alive requests/s (hey); peak RSS after 100k flows of 16 KiB
 # (/usr/bin/time -v); and from `go test -bench`, each beside its own
 # baseline: analyzer ns/flow, UI keypress at 100k and 1M flows, HAR
-# export/import MB/s. It prints the machine and a markdown table of
+# export/import MB/s, live heap per recorded flow. It prints the machine and a markdown table of
 # ratios. Everything runs on loopback; client, proxy and server share the
 # cores, so compare ratios, not absolute numbers.
 #
@@ -211,6 +211,7 @@ if [[ -z ${SKIP_GO_BENCH:-} ]]; then
 		go test -run '^$' -bench 'BenchmarkAnalyzeAll' -benchtime 3x ./analyze
 		go test -run '^$' -bench 'BenchmarkKeypress/flows=.*/tab=summary' -benchtime 2000x ./ui
 		go test -run '^$' -bench 'BenchmarkExport|BenchmarkImport' -benchtime 3x ./capture/har
+		go test -run '^$' -bench 'BenchmarkMemoryPerFlow' -benchtime 1x ./capture
 	} 2>&1)
 fi
 
@@ -252,6 +253,8 @@ if [[ -n $gobench ]]; then
 	echo
 	echo "| go test -bench | baseline | corscope | corscope ÷ baseline |"
 	echo "|---|---:|---:|---:|"
+	b=$(metric 'MemoryPerFlow/in-memory' heap-B/flow) a=$(metric 'MemoryPerFlow/spill' heap-B/flow)
+	echo "| live heap bytes per recorded flow, 16 KiB bodies (baseline: bodies kept in memory) | $(f "$b") | $(f "$a") | $(ratio "$a" "$b") |"
 	b=$(metric 'AnalyzeAll/baseline-index' ns/flow) a=$(metric 'AnalyzeAll/analyze-100k' ns/flow)
 	echo "| analyzer ns/flow (100k flows; baseline: only indexing them) | $(f "$b") | $(f "$a") | $(ratio "$a" "$b") |"
 	k1=$(metric 'Keypress/flows=1000/' ns/op)
