@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz corscope's parsers of untrusted input for a short while each: the HAR
-# importer, the CORS header-list parsers and the TUI's filter language.
+# importer, the CORS header parsers (method and header lists, Origin,
+# Content-Type) and the TUI's filter language.
 #
 #   scripts/fuzz.sh                 every target, FUZZTIME each (default 15s)
 #   FUZZTIME=2m scripts/fuzz.sh     longer runs
@@ -22,6 +23,7 @@ targets=(
 	"./analyze FuzzParseAllowList"
 	"./analyze FuzzParseRequestHeaderList"
 	"./analyze FuzzParseOrigin"
+	"./analyze FuzzContentTypeSafelist"
 	"./ui FuzzParseFilter"
 )
 
