@@ -821,3 +821,65 @@ func TestHugeResponseHeadFromUpstreamIsAFailedFlowNotAMemoryHog(t *testing.T) {
 		})
 	}
 }
+
+func TestWebSocketThroughATunnelRelaysBothWaysAtOnce(t *testing.T) {
+	noLeaks(t)
+	const each = 200
+	srv, p := upstream(t, mode{tls: true}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := r.Context()
+		// The server talks first and keeps talking while it reads.
+		wrote := make(chan struct{})
+		go func() {
+			defer close(wrote)
+			for i := range each {
+				if c.Write(ctx, websocket.MessageText, []byte(fmt.Sprint("s", i))) != nil {
+					return
+				}
+			}
+		}()
+		for range each {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+		<-wrote
+		c.Close(websocket.StatusNormalClosure, "")
+	}), nil)
+	proxyURL, _ := url.Parse("http://" + p.Addr())
+	tr := &http.Transport{
+		Proxy:           http.ProxyURL(proxyURL),
+		TLSClientConfig: &tls.Config{RootCAs: trustOnly(p.CA().Certificate.Leaf)},
+	}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(srv.URL, "https")+"/both", &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	sent := make(chan error, 1)
+	go func() {
+		for i := range each {
+			if err := c.Write(ctx, websocket.MessageText, []byte(fmt.Sprint("c", i))); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	for i := range each {
+		_, msg, err := c.Read(ctx)
+		if err != nil || string(msg) != fmt.Sprint("s", i) {
+			t.Fatalf("message %d from the server: %q %v", i, msg, err)
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("sending to the server: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ func (c *idleConn) watchLoop(done chan struct{}, onGone func()) {
 		w.mu.Lock()
 		w.pending = append(w.pending, buf[:n]...)
 		switch {
-		case err == nil && len(w.pending) < watchCap:
+		case err == nil && len(w.pending) < watchCap && !w.stopping:
 			w.mu.Unlock()
 			continue
 		case err == nil:
@@ -100,8 +100,7 @@ func (c *idleConn) readWatched(p []byte) (n int, watched bool, err error) {
 		w.stopping = true
 		done := w.done
 		w.mu.Unlock()
-		_ = c.Conn.SetReadDeadline(aLongTimeAgo)
-		<-done
+		c.stopWatcher(done)
 		c.pushed.Store(0)
 		c.touch() // back to the idle deadline
 		w.mu.Lock()
@@ -120,6 +119,21 @@ func (c *idleConn) readWatched(p []byte) (n int, watched bool, err error) {
 	}
 	w.reading++
 	return 0, false, nil
+}
+
+// stopWatcher interrupts the watcher's read and waits for it to return. A
+// Write on another goroutine (a WebSocket relays both ways at once) may
+// move the deadline forward again between the two steps, so the past
+// deadline is set again until the watcher has gone.
+func (c *idleConn) stopWatcher(done chan struct{}) {
+	for {
+		_ = c.Conn.SetReadDeadline(aLongTimeAgo)
+		select {
+		case <-done:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (c *idleConn) readDone() {
