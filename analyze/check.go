@@ -129,7 +129,20 @@ func isRedirectStatus(s int) bool {
 
 // isRedirect reports whether resp is a redirect the browser would follow.
 func isRedirect(resp *capture.Response) bool {
-	return resp != nil && isRedirectStatus(resp.Status) && resp.Header.Has("Location")
+	return resp != nil && isRedirectStatus(resp.Status) && firstLocation(resp.Header) != ""
+}
+
+// firstLocation is the first non-empty Location value, the target Chromium
+// follows.
+func firstLocation(h capture.Headers) string {
+	for _, kv := range h {
+		if len(kv.Name) == 8 && strings.EqualFold(kv.Name, "Location") {
+			if v := trimSP(kv.Value); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // preflightOutcome is the result of checking a preflight response, with

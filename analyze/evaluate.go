@@ -42,9 +42,13 @@ func (s *state) evaluateInto(e *entry, out *Verdict) {
 		if c.cookie {
 			v.Credentials = CredInclude
 		}
-		if isNetworkFailure(f) || isImportedFailure(f) {
+		switch {
+		case isNetworkFailure(f) || isImportedFailure(f):
 			v.Kind = KindFailed
 			v.Explanation = failureText(f, false)
+		case e.ri.netErr != "":
+			v.Kind = KindFailed
+			v.Explanation = netErrText(e, s.words(e), false)
 		}
 	}
 	switch v.Kind {
@@ -98,6 +102,35 @@ func failureText(f *capture.Flow, preflight bool) string {
 	if f.ErrorKind != capture.ErrBrowser {
 		b.WriteString(" Through corscope the browser received a 502 without CORS headers instead, so its console may blame CORS (\"No 'Access-Control-Allow-Origin' header\"); the real problem is that the server could not be reached.")
 	}
+	return b.String()
+}
+
+// netErrText explains a response Chrome's network stack refuses before
+// any CORS check (respInfo.netError).
+func netErrText(e *entry, w *initiatorWords, neverSent bool) string {
+	var b strings.Builder
+	b.WriteString("Network failure, not CORS: Chrome refuses this response before any CORS check with ")
+	b.WriteString(e.ri.netErr)
+	switch e.ri.netErr {
+	case "net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION":
+		b.WriteString(": it carries Location more than once with different values, which Chrome rejects as possible response smuggling. Send a single Location header.")
+	case "net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION":
+		b.WriteString(": it carries Content-Disposition more than once with different values, which Chrome rejects as possible response smuggling. Send a single Content-Disposition header.")
+	case "net::ERR_INVALID_REDIRECT":
+		b.WriteString(": the redirect's Location (")
+		b.WriteString(e.ri.location)
+		b.WriteString(") is not a valid URL. Send an absolute URL or a valid path.")
+	default:
+		b.WriteString(".")
+	}
+	if neverSent {
+		b.WriteString(" The preflight failed, so the actual ")
+		b.WriteString(e.c.acrm)
+		b.WriteString(" request was never sent.")
+	}
+	b.WriteString(" The page sees the load fail (")
+	b.WriteString(w.failed)
+	b.WriteString("), and the console shows only the network error.")
 	return b.String()
 }
 
@@ -178,6 +211,11 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	if resp == nil {
 		v.Kind = KindPending
 		v.Explanation = joinSentences(cacheNote, "Waiting for the response.")
+		return
+	}
+	if e.ri.netErr != "" {
+		v.Kind = KindFailed
+		v.Explanation = joinSentences(cacheNote, netErrText(e, s.words(e), false))
 		return
 	}
 	if resp.Status == 304 && c.revalidation {
@@ -492,6 +530,12 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 		v.Explanation = "Preflight for " + c.acrm + " " + f.Request.URL + ", waiting for the response."
 		return
 	}
+	if e.ri.netErr != "" {
+		v.Kind = KindFailed
+		v.NeverSent = !actualSent
+		v.Explanation = netErrText(e, s.words(e), !actualSent)
+		return
+	}
 
 	cred := s.preflightCredentials(e, a)
 	byRecord := false
@@ -573,7 +617,7 @@ func (s *state) evalSameOriginRedirect(e *entry, v *Verdict) {
 	v.Role = RoleNotCORS
 	v.Kind = KindBlocked
 	v.Error = r.code.String()
-	target := resolveLocation(f.Request.URL, f.Response.Header.Get("Location"))
+	target := resolveLocation(f.Request.URL, e.ri.location)
 	page := e.c.referer
 	if page == "" {
 		page = e.c.target.Serialized + "/"

@@ -235,7 +235,7 @@ func (x *failure) explain() (string, []HeaderRef) {
 		preflightIntro()
 		loc := ""
 		if resp != nil {
-			loc = resp.Header.Get("Location")
+			loc = firstLocation(resp.Header)
 		}
 		b.WriteString("The server answered it with a redirect (")
 		b.WriteString(statusText(resp))
@@ -337,7 +337,7 @@ func (x *failure) explain() (string, []HeaderRef) {
 		}
 		refs = append(refs, HeaderRef{Flow: x.reqFlow, Side: SideRequest, Name: hACRH, Value: strings.Join(x.unsafe, ",")})
 	case codeRedirectContainsCredentials:
-		loc := resp.Header.Get("Location")
+		loc := firstLocation(resp.Header)
 		b.WriteString("The redirect's Location (")
 		b.WriteString(loc)
 		b.WriteString(") contains a user name and password; Chrome refuses to follow such a redirect for a cross-origin request. Redirect to a URL without user:password@ and authenticate with a header or cookie instead.")
@@ -345,7 +345,7 @@ func (x *failure) explain() (string, []HeaderRef) {
 	case codeDisallowedByMode:
 		loc := ""
 		if resp != nil {
-			loc = resp.Header.Get("Location")
+			loc = firstLocation(resp.Header)
 		}
 		b.WriteString("The request was made with mode 'same-origin', and the server redirected it to another origin (")
 		b.WriteString(loc)

@@ -433,7 +433,7 @@ func redirectLocation(f capture.Flow) (string, bool) {
 	if f.Response == nil || !isRedirectStatus(f.Response.Status) {
 		return "", false
 	}
-	loc := f.Response.Header.Get("Location")
+	loc := firstLocation(f.Response.Header)
 	return loc, loc != ""
 }
 

@@ -20,7 +20,13 @@ type respInfo struct {
 	hasACAO, hasACAC, hasACAM, hasACAH, hasACEH, hasACMA, hasVary    bool
 	hasLocation                                                      bool
 	acaoLines                                                        int
-	anyCORS                                                          bool // any Access-Control-* header
+	// netErr is the network error Chrome fails the load with before any
+	// CORS check looks at this response (netError), "" for none.
+	netErr string
+	// locationConflict, dispositionConflict: two lines of Location or
+	// Content-Disposition with different values.
+	locationConflict, dispositionConflict bool
+	anyCORS                               bool // any Access-Control-* header
 
 	// Parsed ACAM (case kept) and ACAH (lower case); okACAM/okACAH false
 	// when the list does not parse.
@@ -186,6 +192,8 @@ func scanResponse(r *capture.Response, req capture.Headers) respInfo {
 		return ri
 	}
 	var wanted []int // indexes of candidate header lines
+	var nLoc, nDisp int
+	var firstLoc, firstDisp string
 	for i, kv := range r.Header {
 		k, cors := respKindOf(kv.Name)
 		ri.anyCORS = ri.anyCORS || cors
@@ -208,11 +216,18 @@ func scanResponse(r *capture.Response, req capture.Headers) respInfo {
 		case rkCacheControl:
 			ri.cacheControl = join(ri.cacheControl, kv.Value, ri.cacheControl != "")
 		case rkLocation:
-			if !ri.hasLocation {
-				ri.location, ri.hasLocation = kv.Value, true
-			}
+			ri.noteLocation(kv.Value, &nLoc, &firstLoc)
 			wanted = append(wanted, i)
 		case rkWanted:
+			if len(kv.Name) == 19 && strings.EqualFold(kv.Name, "content-disposition") {
+				if nDisp > 0 && trimSP(kv.Value) != firstDisp {
+					ri.dispositionConflict = true
+				}
+				if nDisp == 0 {
+					firstDisp = trimSP(kv.Value)
+				}
+				nDisp++
+			}
 			wanted = append(wanted, i)
 		case rkSafelisted:
 			if len(kv.Name) == 12 && ri.contentType == "" && strings.EqualFold(kv.Name, "content-type") {
@@ -255,13 +270,60 @@ func scanLocation(r *capture.Response) respInfo {
 	if r == nil {
 		return ri
 	}
+	var nLoc, nDisp int
+	var firstLoc, firstDisp string
 	for _, kv := range r.Header {
-		if len(kv.Name) == 8 && strings.EqualFold(kv.Name, "Location") {
-			ri.location, ri.hasLocation = kv.Value, true
-			break
+		switch {
+		case len(kv.Name) == 8 && strings.EqualFold(kv.Name, "Location"):
+			ri.noteLocation(kv.Value, &nLoc, &firstLoc)
+		case len(kv.Name) == 19 && strings.EqualFold(kv.Name, "Content-Disposition"):
+			if nDisp > 0 && trimSP(kv.Value) != firstDisp {
+				ri.dispositionConflict = true
+			}
+			if nDisp == 0 {
+				firstDisp = trimSP(kv.Value)
+			}
+			nDisp++
 		}
 	}
 	return ri
+}
+
+// noteLocation records one Location line. Like Chromium, the redirect
+// target is the first non-empty value (an empty Location makes no
+// redirect), and two lines that differ are a conflict.
+func (ri *respInfo) noteLocation(v string, n *int, first *string) {
+	v = trimSP(v)
+	if *n > 0 && v != *first {
+		ri.locationConflict = true
+	}
+	if *n == 0 {
+		*first = v
+	}
+	*n++
+	if !ri.hasLocation && v != "" {
+		ri.location, ri.hasLocation = v, true
+	}
+}
+
+// netError is the error Chrome's network stack fails the load with before
+// CORS sees the response (measured in Chromium 156 for preflights, agreement
+// scenarios p40/p41):
+//   - two Location (or Content-Disposition) lines with different values,
+//     which it refuses as possible response smuggling;
+//   - a redirect whose Location is no valid URL.
+func (ri *respInfo) netError(reqURL string) string {
+	switch {
+	case ri.resp == nil:
+		return ""
+	case ri.locationConflict:
+		return "net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION"
+	case ri.dispositionConflict:
+		return "net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION"
+	case ri.isRedirect() && resolveLocation(reqURL, ri.location) == "":
+		return "net::ERR_INVALID_REDIRECT"
+	}
+	return ""
 }
 
 // unexposed lists the headers a script likely wants but cannot read.
@@ -285,7 +347,9 @@ func (ri *respInfo) unhandled() bool {
 	return false
 }
 
-// isRedirect reports a redirect the browser follows.
+// isRedirect reports a redirect the browser follows: 301, 302, 303, 307
+// or 308 with a non-empty Location (a 300, a 304 or a 3xx without one is
+// an ordinary response; agreement scenarios p32–p39).
 func (ri *respInfo) isRedirect() bool {
 	return ri.resp != nil && isRedirectStatus(ri.resp.Status) && ri.hasLocation
 }

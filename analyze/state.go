@@ -231,10 +231,12 @@ func (s *state) refresh(e *entry) bool {
 	if !e.c.hasOrigin {
 		// No CORS check applies; only a redirect matters (for chains).
 		e.ri = scanLocation(e.flow.Response)
+		e.ri.netErr = e.ri.netError(e.flow.Request.URL)
 		e.pre, e.acc = [2]result{}, [2]result{}
 		return true
 	}
 	e.ri = scanResponse(e.flow.Response, e.flow.Request.Header)
+	e.ri.netErr = e.ri.netError(e.flow.Request.URL)
 	e.pre = [2]result{}
 	e.preAuthzWildcard = false
 	e.acc = [2]result{}
@@ -472,7 +474,7 @@ func (s *state) linkRedirect(e *entry) {
 
 // registerRedirect indexes a redirect response by its resolved Location.
 func (s *state) registerRedirect(e *entry) {
-	if e.redirectTo != "" || e.c.preflight || !e.ri.isRedirect() || e.flow.ErrorKind != capture.ErrNone {
+	if e.redirectTo != "" || e.c.preflight || !e.ri.isRedirect() || e.flow.ErrorKind != capture.ErrNone || e.ri.netErr != "" {
 		return
 	}
 	target := resolveLocation(e.flow.Request.URL, e.ri.location)
@@ -512,7 +514,7 @@ func resolveLocation(base, loc string) string {
 // storeCache updates the preflight cache model from a preflight that got
 // a response: a passing preflight replaces the whole entry for its key.
 func (s *state) storeCache(e *entry) {
-	if e.cached || e.flow.Response == nil || !e.flow.State.Finished() && e.flow.State != capture.StateHeaders {
+	if e.cached || e.flow.Response == nil || !e.flow.State.Finished() && e.flow.State != capture.StateHeaders || e.ri.netErr != "" {
 		return
 	}
 	ks := s.keys[e.key]
