@@ -883,3 +883,38 @@ func TestWebSocketThroughATunnelRelaysBothWaysAtOnce(t *testing.T) {
 		t.Fatalf("sending to the server: %v", err)
 	}
 }
+
+func TestOddConnectTargetsDoNotHurtTheProxy(t *testing.T) {
+	noLeaks(t)
+	p := startProxy(t, nil)
+	for _, target := range []string{
+		":443", "[::1", "a b:443", "%00:443", "host:0", "host:99999", "host:-1", "xn--:443",
+		strings.Repeat("a", 300) + ".test:443", "[::1%25lo]:1", "127.0.0.1", "[::]:0", "*:443",
+	} {
+		t.Run(target[:min(len(target), 20)], func(t *testing.T) {
+			conn := dialProxy(t, p)
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				return // refused outright: fine
+			}
+			if resp.StatusCode != 200 {
+				return
+			}
+			// Intercepted: the proxy must cope with a handshake for a
+			// name it can hardly make a certificate for (no SNI, so the
+			// CONNECT host is used).
+			tc := tls.Client(&readBufferedConn{Conn: conn, r: br}, &tls.Config{InsecureSkipVerify: true})
+			if err := tc.Handshake(); err == nil {
+				fmt.Fprintf(tc, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", target)
+				if resp, err := http.ReadResponse(bufio.NewReader(tc), nil); err == nil {
+					resp.Body.Close()
+				}
+			}
+			conn.Close()
+		})
+	}
+	proxyStillServes(t, p)
+}
