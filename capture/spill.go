@@ -63,8 +63,11 @@ type Spill struct {
 
 // extent is one body's bytes in the spill file.
 type extent struct {
-	sp   *Spill
-	off  int64
+	sp  *Spill
+	off int64
+	// n is the body's length: the reserved length, or less when a body
+	// written through as it streamed ended early. It is set before the
+	// Body holding the extent is published and never changes after.
 	n    int64
 	gone bool // released; guarded by sp.mu
 }
@@ -150,6 +153,25 @@ func (sp *Spill) write(parts ...[]byte) (*extent, error) {
 	for _, p := range parts {
 		n += int64(len(p))
 	}
+	e, err := sp.reserve(n)
+	if err != nil {
+		return nil, err
+	}
+	off := int64(0)
+	for _, p := range parts {
+		if err := sp.writeAt(e, off, p); err != nil {
+			e.release()
+			return nil, err
+		}
+		off += int64(len(p))
+	}
+	return e, nil
+}
+
+// reserve allocates an extent of n bytes at the end of the file, creating
+// the file on first use. Concurrent bodies reserve their own ranges and
+// write them in parallel.
+func (sp *Spill) reserve(n int64) (*extent, error) {
 	sp.rw.RLock()
 	if sp.f == nil && !sp.closed && sp.err == nil {
 		sp.rw.RUnlock()
@@ -158,38 +180,39 @@ func (sp *Spill) write(parts ...[]byte) (*extent, error) {
 		}
 		sp.rw.RLock()
 	}
+	defer sp.rw.RUnlock()
 	switch {
 	case sp.closed:
-		sp.rw.RUnlock()
 		return nil, errSpillClosed
 	case sp.err != nil:
-		err := sp.err
-		sp.rw.RUnlock()
-		return nil, err
+		return nil, sp.err
 	}
-	// Reserve the extent, then write outside mu: concurrent bodies write
-	// their own ranges in parallel.
 	sp.mu.Lock()
 	e := &extent{sp: sp, off: sp.end, n: n}
 	sp.end += n
 	sp.live = append(sp.live, e)
 	sp.mu.Unlock()
-	off := e.off
+	return e, nil
+}
+
+// writeAt writes p at offset off of extent e. A failure stops spilling
+// (later bodies stay in memory); the caller releases e.
+func (sp *Spill) writeAt(e *extent, off int64, p []byte) error {
+	sp.rw.RLock()
 	var err error
-	for _, p := range parts {
-		if _, err = sp.f.WriteAt(p, off); err != nil {
-			err = fmt.Errorf("cannot write to the spill file %s: %w", sp.path, err)
-			break
+	switch {
+	case sp.closed:
+		err = errSpillClosed
+	default:
+		if _, werr := sp.f.WriteAt(p, e.off+off); werr != nil {
+			err = fmt.Errorf("cannot write to the spill file %s: %w", sp.path, werr)
 		}
-		off += int64(len(p))
 	}
 	sp.rw.RUnlock()
-	if err != nil {
+	if err != nil && err != errSpillClosed {
 		sp.fail(err)
-		e.release()
-		return nil, err
 	}
-	return e, nil
+	return err
 }
 
 // fail stops spilling: later bodies stay in memory (bounded by the store).

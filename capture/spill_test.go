@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 )
 
 func randomBytes(n int, seed uint64) []byte {
@@ -281,5 +282,58 @@ func TestRemoveStaleSpillsKeepsFilesOfRunningProcesses(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s was removed: %v", filepath.Base(p), err)
 		}
+	}
+}
+
+// readAll drains a tee the way the proxy does, in 32 KiB reads.
+func readAll(t *testing.T, tee *bodyTee) {
+	t.Helper()
+	buf := make([]byte, 32<<10)
+	for {
+		if _, err := tee.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func TestBodiesOfKnownLengthAreWrittenThroughAsTheyStream(t *testing.T) {
+	sp := NewSpill(t.TempDir())
+	defer sp.Close()
+	keep := keepPolicy{max: 1 << 20, inline: 4096, spill: sp}
+	data := randomBytes(200_000, 3)
+
+	// Announced and delivered in full.
+	tee := newBodyTee(io.NopCloser(bytes.NewReader(data)), keep, int64(len(data)), nil)
+	readAll(t, tee)
+	if tee.ext == nil || len(tee.chunks) != 0 {
+		t.Fatal("a body of known length was not written through")
+	}
+	if snap := tee.body(); !snap.Spilled() || snap.Size != 200_000 {
+		t.Fatalf("the body after EOF: spilled=%v size=%d", snap.Spilled(), snap.Size)
+	}
+	b := tee.seal()
+	if got, err := b.Data(); err != nil || !bytes.Equal(got, data) || b.Truncated {
+		t.Fatalf("written-through body: err=%v equal=%v truncated=%v", err, bytes.Equal(got, data), b.Truncated)
+	}
+
+	// The upstream breaks off halfway: the extent holds what came.
+	half := io.MultiReader(bytes.NewReader(data[:100_000]), iotest.ErrReader(io.ErrUnexpectedEOF))
+	tee = newBodyTee(io.NopCloser(half), keep, int64(len(data)), nil)
+	readAll(t, tee)
+	b = tee.seal()
+	if got, err := b.Data(); err != nil || !bytes.Equal(got, data[:100_000]) || b.Size != 100_000 || b.Kept() != 100_000 {
+		t.Fatalf("cut-off body: err=%v kept=%d size=%d equal=%v", err, b.Kept(), b.Size, bytes.Equal(got, data[:100_000]))
+	}
+
+	// The spill file goes away mid-body: the head is kept, marked truncated.
+	tee = newBodyTee(io.NopCloser(bytes.NewReader(data)), keep, int64(len(data)), nil)
+	buf := make([]byte, 32<<10)
+	tee.Read(buf)
+	sp.Close()
+	readAll(t, tee)
+	b = tee.seal()
+	got, err := b.Data()
+	if err != nil || b.Spilled() || !b.Truncated || !bytes.Equal(got, data[:4096]) || b.Size != 200_000 {
+		t.Fatalf("after the spill file failed: spilled=%v truncated=%v kept=%d size=%d err=%v", b.Spilled(), b.Truncated, b.Kept(), b.Size, err)
 	}
 }

@@ -33,8 +33,10 @@ var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
 // error, or Close before EOF) exactly once through onEnd.
 //
 // The first inline bytes go to head, a slice that is never reused, so a
-// snapshot can share it. With a spill, what goes beyond fills pooled
-// chunks, and seal writes the whole body to the spill file in one extent
+// snapshot can share it. With a spill, a body whose length is known to
+// exceed inline is written through to an extent reserved for it as it
+// streams (no copy in memory beyond head); one of unknown length fills
+// pooled chunks beyond head, and seal writes it to the spill file whole
 // and returns the chunks to the pool.
 //
 // Read and Close may run on different goroutines (the Transport closes
@@ -50,11 +52,16 @@ type bodyTee struct {
 	head   []byte
 	chunks []*chunk
 	last   int   // bytes used in the last chunk
-	kept   int64 // bytes kept, head and chunks
+	kept   int64 // bytes kept, head and chunks (or written through)
 	n      int64 // bytes seen
-	ended  bool
-	sealed bool
-	final  Body
+	// Write-through: through is the length to reserve (0: off), ext the
+	// extent once reserved, lost a write-through failure (head is kept).
+	through int64
+	ext     *extent
+	lost    bool
+	ended   bool
+	sealed  bool
+	final   Body
 }
 
 func newBodyTee(rc io.ReadCloser, keep keepPolicy, sizeHint int64, onEnd func(error)) *bodyTee {
@@ -66,6 +73,9 @@ func newBodyTee(rc io.ReadCloser, keep keepPolicy, sizeHint int64, onEnd func(er
 	if sizeHint > 0 && headMax > 0 {
 		// One allocation when the length is known.
 		t.head = make([]byte, 0, min(sizeHint, headMax))
+	}
+	if keep.spill != nil && sizeHint > keep.inline && keep.max > keep.inline {
+		t.through = min(sizeHint, keep.max)
 	}
 	return t
 }
@@ -108,6 +118,10 @@ func (t *bodyTee) store(p []byte) {
 		t.head = append(t.head, p...)
 		return
 	}
+	if t.through > 0 {
+		t.writeThrough(p)
+		return
+	}
 	if room := t.keep.inline - int64(len(t.head)); room > 0 {
 		k := min(room, int64(len(p)))
 		t.head = append(t.head, p[:k]...)
@@ -121,6 +135,39 @@ func (t *bodyTee) store(p []byte) {
 		k := copy(t.chunks[len(t.chunks)-1][t.last:], p)
 		t.last += k
 		p = p[k:]
+	}
+}
+
+// writeThrough writes p to the body's reserved extent, at its place; head
+// keeps a copy of the first inline bytes for snapshots. t.mu is held, and
+// t.kept already counts p.
+func (t *bodyTee) writeThrough(p []byte) {
+	pos := t.kept - int64(len(p))
+	if room := t.keep.inline - int64(len(t.head)); room > 0 {
+		t.head = append(t.head, p[:min(room, int64(len(p)))]...)
+	}
+	if t.lost {
+		return
+	}
+	if t.ext == nil {
+		ext, err := t.keep.spill.reserve(t.through)
+		if err != nil {
+			// No spill file: keep the body in memory after all.
+			t.through = 0
+			t.kept = pos
+			t.head = t.head[:min(pos, int64(len(t.head)))]
+			t.store(p)
+			return
+		}
+		t.ext = ext
+	}
+	if pos+int64(len(p)) > t.through {
+		// More than the length announced: net/http does not let that
+		// through, but never write into the next body's extent.
+		p = p[:max(0, t.through-pos)]
+	}
+	if err := t.keep.spill.writeAt(t.ext, pos, p); err != nil {
+		t.lost = true
 	}
 }
 
@@ -171,6 +218,18 @@ func (t *bodyTee) sealLocked() Body {
 	}
 	t.sealed = true
 	truncated := t.kept < t.n
+	if t.ext != nil {
+		if t.lost {
+			// The spill file failed mid-body: what is left is the head.
+			t.ext.release()
+			t.final = NewBody(t.head[:len(t.head):len(t.head)], t.n, true)
+		} else {
+			t.ext.n = min(t.kept, t.through)
+			t.final = Body{Size: t.n, Truncated: t.ext.n < t.n, ext: t.ext}
+		}
+		t.head = nil
+		return t.final
+	}
 	if len(t.chunks) == 0 {
 		t.final = NewBody(t.head[:len(t.head):len(t.head)], t.n, truncated)
 		return t.final
