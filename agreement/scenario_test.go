@@ -143,7 +143,7 @@ func notCORS() want                  { return want{Kind: kindNotCORS} }
 func get() step                      { return step{} }
 func req(method string) step         { return step{Method: method} }
 func (s step) to(role string) step   { s.To = role; return s }
-func (s step) at(path string) step   { s.Path = path; return s }
+func (s step) at(path string) step   { s.Path = path; return s } //nolint:unused // part of the scenario vocabulary, for scenarios on other paths
 func (s step) include() step         { s.Credentials = "include"; return s }
 func (s step) mode(m string) step    { s.Mode = m; return s }
 func (s step) cache(m string) step   { s.Cache = m; return s }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -211,33 +210,6 @@ func (s *servers) record(id string, h hit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hits[id] = append(s.hits[id], h)
-}
-
-// formatHits renders what the servers saw, for reports.
-func formatHits(hs []hit) string {
-	var b strings.Builder
-	for _, h := range hs {
-		fmt.Fprintf(&b, "    %s %s %s", h.Role, h.Method, h.URL)
-		if !h.Routed {
-			b.WriteString("  (UNPLANNED: no route in the table)")
-		}
-		b.WriteString("\n")
-		names := make([]string, 0, len(h.Header))
-		for k := range h.Header {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			for _, v := range h.Header[k] {
-				fmt.Fprintf(&b, "      > %s: %s\n", k, v)
-			}
-		}
-		fmt.Fprintf(&b, "      < %d\n", h.Status)
-		for _, kv := range h.Replied {
-			fmt.Fprintf(&b, "      < %s: %s\n", kv[0], kv[1])
-		}
-	}
-	return b.String()
 }
 
 // pageHTML is the document every scenario runs in. runSteps performs the

@@ -144,7 +144,7 @@ func Start(ctx context.Context, o Options) (*Browser, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			b.Stop()
+			_ = b.Stop() // its error is the process's exit status, reported by Wait
 		case <-b.done:
 		}
 	}()

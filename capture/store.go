@@ -386,9 +386,7 @@ func (s *Store) notifyLocked(id FlowID, gone []Flow) {
 	for sub := range s.subs {
 		for i := range gone {
 			g := gone[i].ID
-			if _, ok := sub.pending[g]; ok {
-				delete(sub.pending, g)
-			}
+			delete(sub.pending, g)
 			sub.evicted = append(sub.evicted, g)
 		}
 		sub.pending[id] = struct{}{}

@@ -135,8 +135,6 @@ type detailCtx struct {
 	loc   *time.Location
 }
 
-func (c *detailCtx) v() *analyze.Verdict { return c.r.v }
-
 // refs returns the header references of the selected verdict and of its
 // pair's, deduplicated, so a ghost line on the preflight's response shows
 // in the actual's pane too.

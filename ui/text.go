@@ -143,19 +143,6 @@ func fit(s string, w int) string {
 	return truncate(s, w)
 }
 
-// fitStyled cuts or pads a string that may hold escape sequences (already
-// styled text) to exactly w cells.
-func fitStyled(s string, w int) string {
-	sw := ansi.StringWidth(s)
-	if sw == w {
-		return s
-	}
-	if sw < w {
-		return s + spaces(w-sw)
-	}
-	return ansi.Truncate(s, w, ellipsis)
-}
-
 // wrap breaks clean text into lines of at most w cells at spaces, and
 // inside words (URLs, header values) only when a word alone is too long.
 // Unlike ansi.Wrap it never breaks at hyphens, so header names such as

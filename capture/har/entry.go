@@ -3,7 +3,6 @@ package har
 import (
 	"encoding/base64"
 	"fmt"
-	"mime"
 	"net"
 	"net/url"
 	"strings"
@@ -250,13 +249,4 @@ func joinNotes(a, b string) string {
 		return a
 	}
 	return a + "; " + b
-}
-
-// mediaType is the Content-Type without parameters, lower-cased.
-func mediaType(ct string) string {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
-	}
-	return mt
 }

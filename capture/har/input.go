@@ -61,7 +61,7 @@ func sniff(r io.Reader, decoded bool) (*input, error) {
 	in := &input{decoded: decoded}
 	switch {
 	case bytes.HasPrefix(head, []byte(utf8BOM)):
-		br.Discard(len(utf8BOM))
+		_, _ = br.Discard(len(utf8BOM)) // cannot fail: the bytes were just peeked
 		in.skipped = int64(len(utf8BOM))
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
 		// UTF-16 with a BOM (PowerShell's default redirection writes this).

@@ -76,15 +76,6 @@ func (s *lenientString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// lenientBool is a JSON boolean or "true"/"false"; anything else is false.
-type lenientBool bool
-
-func (v *lenientBool) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	*v = lenientBool(s == "true" || s == "1")
-	return nil
-}
-
 // lenientHeaders is a header list written as [{"name","value"}…],
 // as [[name, value]…] (seen in Slack exports), or as {"name": "value"}.
 type lenientHeaders capture.Headers
@@ -139,7 +130,7 @@ func (h *lenientHeaders) UnmarshalJSON(b []byte) error {
 	case '{':
 		// An object loses repeated names and order; take what it has.
 		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.Token()
+		_, _ = dec.Token() // the '{' just seen
 		var out lenientHeaders
 		for dec.More() {
 			k, err := dec.Token()

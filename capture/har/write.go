@@ -226,8 +226,8 @@ func WriteFile(path string, flows []capture.Flow, opts Options) (err error) {
 	// Make the rename itself durable; not every platform can sync a
 	// directory, and the file is complete either way.
 	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }

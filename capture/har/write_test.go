@@ -262,7 +262,7 @@ func TestExportDecodesContentEncodings(t *testing.T) {
 	fw, _ := flate.NewWriter(&raw, flate.BestCompression)
 	fw.Write([]byte(text))
 	fw.Close()
-	gzBr := gz(string(br.Bytes())) // br first, then gzip: "br, gzip"
+	gzBr := gz(br.String()) // br first, then gzip: "br, gzip"
 	tests := []struct {
 		name, coding string
 		body         []byte

@@ -43,7 +43,7 @@ func main() {
 		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-		w.Write(b)
+		_, _ = w.Write(b) // a client that went away is no concern of the target
 	})
 	cert, pemBytes := selfSigned()
 	if err := os.WriteFile(*certOut, pemBytes, 0o644); err != nil {
@@ -58,9 +58,9 @@ func main() {
 		log.Fatal(err)
 	}
 	quiet := log.New(io.Discard, "", 0)
-	go (&http.Server{Handler: h, ErrorLog: quiet}).Serve(plain)
+	go func() { log.Fatal((&http.Server{Handler: h, ErrorLog: quiet}).Serve(plain)) }()
 	tlsSrv := &http.Server{Handler: h, ErrorLog: quiet, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	go tlsSrv.ServeTLS(secure, "", "")
+	go func() { log.Fatal(tlsSrv.ServeTLS(secure, "", "")) }()
 	fmt.Printf("http=%s https=%s\n", plain.Addr(), secure.Addr())
 	select {}
 }
