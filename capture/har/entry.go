@@ -105,12 +105,12 @@ func buildRequest(r capture.Request, opts Options) harRequest {
 	if req.BodySize < -1 {
 		req.BodySize = -1
 	}
-	data, _ := r.Body.Data()
+	data, lost := bodyData("request", r.Body)
 	if len(data) > 0 || r.Body.Size > 0 {
 		pd := &harPostData{MimeType: r.Header.Get("Content-Type")}
 		text, enc := bodyText(data)
 		pd.Text, pd.Encoding = text, enc
-		pd.Comment = truncationNote("request", r.Body)
+		pd.Comment = joinNotes(truncationNote("request", r.Body), lost)
 		req.PostData = pd
 	}
 	return req
@@ -183,7 +183,7 @@ func buildResponse(f capture.Flow, opts Options) harResponse {
 // the encoding saved.
 func buildContent(r *capture.Response, mimeType string) harContent {
 	c := harContent{MimeType: mimeType}
-	data, _ := r.Body.Data()
+	data, lost := bodyData("response", r.Body)
 	decoded, note := decodeContent(r.Header.Get("Content-Encoding"), data, r.Body.Truncated)
 	switch {
 	case r.Body.Truncated:
@@ -202,8 +202,20 @@ func buildContent(r *capture.Response, mimeType string) harContent {
 		}
 	}
 	c.Text, c.Encoding = bodyText(decoded)
-	c.Comment = joinNotes(truncationNote("response", r.Body), note)
+	c.Comment = joinNotes(joinNotes(truncationNote("response", r.Body), note), lost)
 	return c
+}
+
+// bodyData returns the kept bytes of b. A body kept on disk can fail to
+// read back (its spill file removed, or the flow evicted while a live export
+// runs); the entry is still written, without the body, and its comment says
+// why rather than passing an empty body off as the real one.
+func bodyData(side string, b capture.Body) (data []byte, note string) {
+	data, err := b.Data()
+	if err != nil {
+		return nil, fmt.Sprintf("corscope: the %s body could not be read back (%v); it is left out", side, err)
+	}
+	return data, ""
 }
 
 // bodyText returns data as HAR text: the text itself when it is UTF-8
