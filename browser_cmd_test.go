@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corscope/corscope/browser"
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // lockedBuffer is a bytes.Buffer safe to read while a process writes it.
@@ -53,12 +53,7 @@ func waitText(t *testing.T, buf *lockedBuffer, want string, what string, extra f
 
 func needChromium(t *testing.T) {
 	t.Helper()
-	if _, err := browser.Find(browser.Chromium); err != nil {
-		if os.Getenv("CORSCOPE_REQUIRE_CHROMIUM") != "" {
-			t.Fatal("Chromium is required here:", err)
-		}
-		t.Skip("Chromium not installed:", err)
-	}
+	testenv.Chromium(t)
 }
 
 // pages starts a plain page server and an HTTPS page server on loopback,

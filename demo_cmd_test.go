@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corscope/corscope/browser"
 	"github.com/corscope/corscope/demo"
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // runDemoNoTUI runs the real binary's `demo --no-tui` with TMPDIR and
@@ -130,12 +130,7 @@ func TestDemoNoTUIWithTheProbeReportsEveryPlantedMistake(t *testing.T) {
 }
 
 func TestDemoNoTUIWithChromiumReportsEveryPlantedMistakeAndChromiumAgrees(t *testing.T) {
-	if _, err := browser.Find(browser.Chromium); err != nil {
-		if os.Getenv("CORSCOPE_REQUIRE_CHROMIUM") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip("Chromium is not installed:", err)
-	}
+	testenv.Chromium(t)
 	for _, args := range [][]string{{"--driver", "chromium"}, nil} {
 		name := "auto"
 		if args != nil {
@@ -170,9 +165,7 @@ func TestDemoRejectsAnUnknownDriver(t *testing.T) {
 // and quit through the confirmation with exit status 0, leaving nothing
 // behind.
 func TestDemoInterfaceStartsAndQuitsCleanly(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed")
-	}
+	testenv.LookPath(t, "tmux", "install it with: apt-get install -y tmux")
 	bin := corscopeBinary(t)
 	work, err := os.MkdirTemp("", "cs-tui-")
 	if err != nil {

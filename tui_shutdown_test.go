@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // tuiSession runs the real binary's interface in a private tmux server
@@ -22,9 +24,7 @@ type tuiSession struct {
 
 func startTUI(t *testing.T, args ...string) *tuiSession {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed")
-	}
+	testenv.LookPath(t, "tmux", "install it with: apt-get install -y tmux")
 	if _, err := os.Stat("/proc/self/task"); err != nil {
 		t.Skip("finding the pane's child needs Linux's /proc")
 	}

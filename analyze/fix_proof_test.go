@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // The fix proofs run a real server configured with a generated snippet and
@@ -89,11 +91,8 @@ func authFirstBackend(t *testing.T) string {
 }
 
 func TestExpressFixWorksForReal(t *testing.T) {
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	if errNode != nil || errNpm != nil {
-		t.Skip("node and npm are needed to run the Express snippet (CI installs nodejs and npm)")
-	}
+	node := testenv.LookPath(t, "node", "the Express snippet runs on Node.js: apt-get install -y nodejs npm")
+	npm := testenv.LookPath(t, "npm", "the Express snippet needs npm: apt-get install -y npm")
 	src, err := filepath.Abs(filepath.Join("..", "testdata", "fix", "express"))
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +173,7 @@ func TestNginxFixWorksForReal(t *testing.T) {
 		}
 	}
 	if err != nil {
-		t.Skip("nginx is needed to run the nginx snippet (CI: apt-get install -y nginx)")
+		testenv.Missing(t, "nginx", "apt-get install -y nginx", err)
 	}
 	backend := authFirstBackend(t)
 	proveFix(t, "nginx", func(t *testing.T, snippet string) string {
@@ -410,10 +409,10 @@ func TestApacheFixWorksForReal(t *testing.T) {
 	httpd := "/usr/sbin/apache2"
 	mods := "/usr/lib/apache2/modules"
 	if _, err := os.Stat(filepath.Join(mods, "mod_proxy_http.so")); err != nil {
-		t.Skip("Debian's apache2 is needed to run the Apache snippet (CI: apt-get install -y apache2)")
+		testenv.Missing(t, "Debian's apache2", "apt-get install -y apache2", err)
 	}
 	if _, err := os.Stat(httpd); err != nil {
-		t.Skip("Debian's apache2 is needed to run the Apache snippet (CI: apt-get install -y apache2)")
+		testenv.Missing(t, "Debian's apache2", "apt-get install -y apache2", err)
 	}
 	backend := authFirstBackend(t)
 	proveFix(t, "apache", func(t *testing.T, snippet string) string {
@@ -463,10 +462,7 @@ func TestApacheFixWorksForReal(t *testing.T) {
 // TestCaddyFixWorksForReal runs caddy with the snippet in the site block
 // that reverse-proxies to the unfixed API.
 func TestCaddyFixWorksForReal(t *testing.T) {
-	caddy, err := exec.LookPath("caddy")
-	if err != nil {
-		t.Skip("caddy is needed to run the Caddy snippet (CI: apt-get install -y caddy)")
-	}
+	caddy := testenv.LookPath(t, "caddy", "apt-get install -y caddy")
 	backend := authFirstBackend(t)
 	proveFix(t, "caddy", func(t *testing.T, snippet string) string {
 		dir := t.TempDir()

@@ -3,13 +3,12 @@ package demo
 import (
 	"context"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/corscope/corscope/analyze"
-	"github.com/corscope/corscope/browser"
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 func startDemo(t *testing.T, o Options) *Demo {
@@ -67,12 +66,7 @@ func TestProbeDriverRecordsEveryPlantedMistakeThroughTheProxy(t *testing.T) {
 }
 
 func TestChromiumDriverAgreesWithCorscopeOnEveryCall(t *testing.T) {
-	if _, err := browser.Find(browser.Chromium); err != nil {
-		if os.Getenv("CORSCOPE_REQUIRE_CHROMIUM") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip("Chromium is not installed:", err)
-	}
+	testenv.Chromium(t)
 	d := startDemo(t, Options{Driver: DriverChromium})
 	if d.Driver != DriverChromium || !strings.Contains(d.DriverInfo, "headless") {
 		t.Errorf("driver %q (%s), want chromium", d.Driver, d.DriverInfo)

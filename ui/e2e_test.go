@@ -13,6 +13,7 @@ import (
 	"github.com/corscope/corscope/analyze"
 	"github.com/corscope/corscope/capture"
 	"github.com/corscope/corscope/capture/har"
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // e2eHAR is the capture the tmux end-to-end script opens: the mixed
@@ -67,9 +68,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and drives it in tmux; run without -short")
 	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed")
-	}
+	testenv.LookPath(t, "tmux", "install it with: apt-get install -y tmux")
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corscope/corscope/capture"
+	"github.com/corscope/corscope/internal/testenv"
 )
 
 // validatorDir holds a pinned npm har-validator; node_modules is installed
@@ -17,13 +18,9 @@ const validatorDir = "testdata/validator"
 
 func harValidator(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: har-validator cannot run (CI installs nodejs and npm)")
-	}
+	testenv.LookPath(t, "node", "har-validator needs Node.js: apt-get install -y nodejs npm")
 	if _, err := os.Stat(filepath.Join(validatorDir, "node_modules", "har-validator")); err != nil {
-		if _, err := exec.LookPath("npm"); err != nil {
-			t.Skip("npm is not installed: cannot install har-validator (CI installs nodejs and npm)")
-		}
+		testenv.LookPath(t, "npm", "installing har-validator needs npm: apt-get install -y npm")
 		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 		cmd.Dir = validatorDir
 		if out, err := cmd.CombinedOutput(); err != nil {
