@@ -778,7 +778,7 @@ could not run.`,
 			}
 			return ui.Run(ctx, ui.Options{
 				Store: d.Proxy.Store(), Analyzer: analyze.NewAnalyzer(), Live: true,
-				ListenAddr: d.Proxy.Addr(), Home: c.home, Notice: d.Notice(),
+				ListenAddr: d.Proxy.Addr(), Home: c.home, Info: d.Notice(),
 				Export: harWriter(false), LaunchBrowser: d.LaunchBrowser,
 				TLS: func() ui.TLSStats {
 					in, rej := d.Proxy.TLSStats()

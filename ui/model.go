@@ -137,6 +137,9 @@ func New(ctx context.Context, o Options) *Model {
 		prefs:  loadPrefs(o.Home),
 	}
 	m.fw = m.prefs.Framework
+	if o.Info != "" {
+		m.status = o.Info
+	}
 	if o.Notice != "" {
 		m.status, m.statusErr = o.Notice, true
 	}

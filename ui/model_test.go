@@ -735,3 +735,26 @@ func TestGhostOfFailedPreflightIsNotBlocked(t *testing.T) {
 		t.Fatalf("the ghost should read as a network failure:\n%s", out)
 	}
 }
+
+func TestStartupInfoIsPlainAndNoticeIsAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		info, notice string
+		want         string
+		wantErr      bool
+	}{
+		{"info only", "demo: headless Chromium ran 11 calls", "", "demo: headless Chromium ran 11 calls", false},
+		{"notice only", "", "bug.har: broken at byte 52", "bug.har: broken at byte 52", true},
+		{"notice wins", "demo ran", "--insecure-upstream", "--insecure-upstream", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m := New(ctx, Options{Store: capture.NewStore(0), Info: tc.info, Notice: tc.notice})
+			defer m.Close()
+			if m.status != tc.want || m.statusErr != tc.wantErr {
+				t.Errorf("status %q (error style %v), want %q (%v)", m.status, m.statusErr, tc.want, tc.wantErr)
+			}
+		})
+	}
+}

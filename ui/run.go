@@ -66,9 +66,12 @@ type Options struct {
 	// from the flows.
 	TLS func() TLSStats
 
-	// Notice is shown in the status line at start, e.g. that a HAR file
-	// broke after some entries and only those are shown.
+	// Notice is shown in the status line at start, as a warning: e.g.
+	// that a HAR file broke after some entries and only those are shown.
 	Notice string
+	// Info is shown in the status line at start as plain information
+	// (e.g. what the demo did); Notice wins when both are set.
+	Info string
 
 	// Location for the time column; nil means time.Local.
 	Location *time.Location
