@@ -50,13 +50,20 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 		return nil // a page-side change, not a server policy
 	}
 	c := &e.c
-	fs := &FixSpec{APIOrigin: c.target.Serialized}
+	// One allocation for the spec and its one-method list.
+	fa := &struct {
+		spec   FixSpec
+		method [1]string
+	}{}
+	fs := &fa.spec
+	fs.APIOrigin = c.target.Serialized
 	if e.page != "null" {
 		fs.Origin = e.page
 	}
 	fs.Path = urlPath(e.flow.Request.URL)
 	if v.Method != "" {
-		fs.Methods = []string{v.Method}
+		fa.method[0] = v.Method
+		fs.Methods = fa.method[:]
 	}
 	fs.Headers = v.UnsafeHeaders // shared: never modified after evaluation
 	fs.Credentials = v.Credentials == CredInclude
@@ -73,7 +80,7 @@ func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 	if !c.preflight {
 		pre = nil
 		if e.pair != 0 {
-			pre = s.flows[e.pair]
+			pre = s.flows.get(e.pair)
 		}
 	}
 	if v.NeedsPreflight {
@@ -111,7 +118,7 @@ func (s *state) chainURLs(e *entry) []string {
 		if h.prev == 0 {
 			break
 		}
-		h = s.flows[h.prev]
+		h = s.flows.get(h.prev)
 	}
 	out := make([]string, 0, n+1)
 	if e.first != "" && (n == 0 || rev[n-1] != e.first) {

@@ -1,7 +1,7 @@
 package analyze
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/corscope/corscope/capture"
 )
@@ -45,17 +45,17 @@ func NewAnalyzerWith(h Hints) *Analyzer {
 // others (its paired preflight, the redirect hop before it, earlier flows of
 // the same API whose warnings changed). Amortized O(1) per call.
 func (a *Analyzer) Ingest(f capture.Flow) []Verdict {
-	return a.st.ingest(f, true)
+	return a.st.ingest(&f)
 }
 
 // Verdict returns the latest verdict of a flow, and false if the flow was
 // never ingested or has been forgotten.
 func (a *Analyzer) Verdict(id capture.FlowID) (Verdict, bool) {
-	e := a.st.flows[id]
-	if e == nil {
+	e := a.st.flows.get(id)
+	if e == nil || e.verdict == nil {
 		return Verdict{}, false
 	}
-	return e.verdict, true
+	return *e.verdict, true
 }
 
 // Forget drops flows the store evicted or cleared, with everything the
@@ -76,26 +76,61 @@ func AnalyzeAll(flows []capture.Flow) []Verdict {
 
 // AnalyzeAllWith is AnalyzeAll applying hints.
 func AnalyzeAllWith(flows []capture.Flow, h Hints) []Verdict {
+	var st state
+	st.init(len(flows))
+	st.hints = h
+	// Index everything first and judge each flow once at the end, when
+	// all it can depend on is known: no verdict is computed only to be
+	// replaced when its pair or a later hop arrives.
+	ents := make([]*entry, len(flows))
+	if order := ingestOrder(flows); order == nil {
+		for i := range flows {
+			ents[i], _, _, _, _ = st.update(&flows[i])
+		}
+	} else {
+		for _, i := range order {
+			ents[i], _, _, _, _ = st.update(&flows[i])
+		}
+	}
+	out := make([]Verdict, len(flows))
+	for i, e := range ents {
+		st.evaluateInto(e, &out[i])
+	}
+	return out
+}
+
+// ingestOrder returns the indexes of flows in Timings.Start order (ties
+// by ID), or nil when they are in that order already, as an imported HAR
+// and a store snapshot nearly always are.
+func ingestOrder(flows []capture.Flow) []int {
+	before := func(a, b *capture.Flow) bool {
+		if c := a.Timings.Start.Compare(b.Timings.Start); c != 0 {
+			return c < 0
+		}
+		return a.ID < b.ID
+	}
+	sorted := true
+	for i := 1; i < len(flows); i++ {
+		if before(&flows[i], &flows[i-1]) {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return nil
+	}
 	order := make([]int, len(flows))
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := &flows[order[i]], &flows[order[j]]
-		if !a.Timings.Start.Equal(b.Timings.Start) {
-			return a.Timings.Start.Before(b.Timings.Start)
+	slices.SortStableFunc(order, func(i, j int) int {
+		switch a, b := &flows[i], &flows[j]; {
+		case before(a, b):
+			return -1
+		case before(b, a):
+			return 1
 		}
-		return a.ID < b.ID
+		return 0
 	})
-	an := &Analyzer{}
-	an.st.init(len(flows))
-	an.st.hints = h
-	for _, i := range order {
-		an.st.ingest(flows[i], false)
-	}
-	out := make([]Verdict, len(flows))
-	for i := range flows {
-		out[i], _ = an.Verdict(flows[i].ID)
-	}
-	return out
+	return order
 }

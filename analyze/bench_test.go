@@ -140,8 +140,8 @@ func BenchmarkIngest1M(b *testing.B) {
 						a.Forget(capture.FlowID(i + 1 - window))
 					}
 				}
-				if len(a.st.flows) > window+1 {
-					b.Fatalf("%d flows kept", len(a.st.flows))
+				if a.st.flows.len() > window+1 {
+					b.Fatalf("%d flows kept", a.st.flows.len())
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/flow")

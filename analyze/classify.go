@@ -83,7 +83,7 @@ const (
 // dispatches on the length first: most headers are rejected without
 // comparing a single byte.
 func reqKindOf(n string) reqKind {
-	eq := strings.EqualFold
+	eq := nameEqual
 	switch len(n) {
 	case 6:
 		switch {
@@ -141,6 +141,13 @@ func reqKindOf(n string) reqKind {
 
 // classify reads the request of f, in one pass over its headers.
 func classify(f *capture.Flow) class {
+	c, _ := classifyOrigin(f)
+	return c
+}
+
+// classifyOrigin is classify that also returns the parsed Origin header
+// (opaque when absent).
+func classifyOrigin(f *capture.Flow) (class, origin) {
 	var c class
 	h := f.Request.Header
 	var site, mode, dest, authz, acrh, upgrade, accept, ua string
@@ -224,7 +231,7 @@ func classify(f *capture.Flow) class {
 		c.acrm = trimSP(c.acrm)
 		c.acrh = parseRequestHeaderList(acrh)
 		c.mode, c.modeKnown = "cors", true
-		return c
+		return c, reqOrigin
 	}
 	c.acrm = ""
 
@@ -235,7 +242,7 @@ func classify(f *capture.Flow) class {
 
 	if mode != "" {
 		c.mode, c.modeKnown = lowerASCII(mode), true
-		return c
+		return c, reqOrigin
 	}
 	switch {
 	case f.Upgraded || strings.EqualFold(upgrade, "websocket"):
@@ -256,7 +263,7 @@ func classify(f *capture.Flow) class {
 	case strings.EqualFold(f.ResourceType, "xhr") || strings.EqualFold(f.ResourceType, "fetch"):
 		c.mode = "cors"
 	}
-	return c
+	return c, reqOrigin
 }
 
 // corsChecked reports whether the browser CORS-checks this request's
@@ -266,7 +273,7 @@ func (c *class) corsChecked() bool {
 }
 
 // notCORSReason says why a flow is not CORS-checked, in plain words.
-func (c *class) notCORSReason(f *capture.Flow) string {
+func (c *class) notCORSReason(f *flowView) string {
 	switch {
 	case c.mode == "websocket":
 		return "A WebSocket connection: browsers do no CORS check on it (the server should check the Origin header itself)."

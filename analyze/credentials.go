@@ -38,7 +38,7 @@ func (s *state) credentialsWhy(e *entry) (Credentials, credSource) {
 	}
 	first := e
 	for i := 0; i < maxChain && first.prev != 0; i++ {
-		p := s.flows[first.prev]
+		p := s.flows.get(first.prev)
 		if p == nil {
 			break
 		}
@@ -58,7 +58,7 @@ func (s *state) credentialsWhy(e *entry) (Credentials, credSource) {
 		if h.next == 0 {
 			break
 		}
-		h = s.flows[h.next]
+		h = s.flows.get(h.next)
 	}
 	if omitted != srcNone {
 		return CredOmitted, omitted
@@ -84,7 +84,7 @@ func (s *state) hopEvidence(h *entry) (Credentials, credSource) {
 	}
 	var p *entry
 	if h.pair != 0 {
-		p = s.flows[h.pair]
+		p = s.flows.get(h.pair)
 	}
 	if c.authz {
 		if p != nil {
@@ -191,7 +191,7 @@ func (s *state) preflightCredentials(e, a *entry) Credentials {
 		return s.credentials(a)
 	}
 	if e.prev != 0 {
-		if r := s.flows[e.prev]; r != nil {
+		if r := s.flows.get(e.prev); r != nil {
 			return s.credentials(r)
 		}
 	}

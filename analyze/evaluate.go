@@ -64,7 +64,7 @@ func (s *state) evaluateInto(e *entry, out *Verdict) {
 // which must never be read as MissingAllowOriginHeader. A reset or client
 // abort after real response headers still leaves headers the browser
 // judged, so those are analysed.
-func isNetworkFailure(f *capture.Flow) bool {
+func isNetworkFailure(f *flowView) bool {
 	switch f.ErrorKind {
 	case capture.ErrNone, capture.ErrBrowser:
 		return false
@@ -77,18 +77,19 @@ func isNetworkFailure(f *capture.Flow) bool {
 // isImportedFailure reports an imported entry the browser itself marked
 // failed with no response to show (Chrome HAR: status 0, _error
 // net::ERR_FAILED — how Chrome exports a CORS failure).
-func isImportedFailure(f *capture.Flow) bool {
+func isImportedFailure(f *flowView) bool {
 	return f.ErrorKind == capture.ErrBrowser && (f.Response == nil || f.Response.Status == 0)
 }
 
 // isCORSFailedImport: an imported failure whose error is the generic one
 // Chrome gives every CORS failure.
-func isCORSFailedImport(f *capture.Flow) bool {
+func isCORSFailedImport(f *flowView) bool {
 	return isImportedFailure(f) && strings.Contains(f.Error, "ERR_FAILED")
 }
 
-func failureText(f *capture.Flow, preflight bool) string {
+func failureText(f *flowView, preflight bool) string {
 	var b strings.Builder
+	b.Grow(400 + len(f.Error))
 	b.WriteString("Network failure, not CORS: ")
 	if f.Error != "" {
 		b.WriteString(f.Error)
@@ -156,7 +157,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	c := &e.c
 	var p *entry
 	if e.pair != 0 {
-		p = s.flows[e.pair]
+		p = s.flows.get(e.pair)
 		v.Pair = e.pair
 		v.Role = RoleActual
 		v.NeedsPreflight = true
@@ -267,7 +268,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	default:
 		s.blocked(e, v, primary, f.Response, f.ID, f.ID, v.UnsafeHeaders, false)
 		if primary.code == codeMissingAllowOriginHeader && e.pair != 0 {
-			if p := s.flows[e.pair]; p != nil && (p.pre[0].ok() || p.pre[1].ok()) {
+			if p := s.flows.get(e.pair); p != nil && (p.pre[0].ok() || p.pre[1].ok()) {
 				// reference/cors.md §6 #12: CORS applied to OPTIONS only.
 				v.Explanation += " Its preflight (#" + strconv.FormatUint(uint64(e.pair), 10) +
 					") passed, so the CORS layer answers OPTIONS but not the " + f.Request.Method +
@@ -335,15 +336,14 @@ func (s *state) requestResult(e *entry, include bool) result {
 	if r := e.ri.access(include, e.c.origin); !r.ok() {
 		return r
 	}
-	if e.ri.isRedirect() && locationHasCredentials(e.flow.Request.URL, e.ri.location) {
+	if e.ri.isRedirect() && targetHasCredentials(e.ri.target) {
 		return result{code: codeRedirectContainsCredentials}
 	}
 	return result{}
 }
 
-// locationHasCredentials reports a redirect target with user:pass@.
-func locationHasCredentials(base, loc string) bool {
-	t := resolveLocation(base, loc)
+// targetHasCredentials reports a resolved redirect target with user:pass@.
+func targetHasCredentials(t string) bool {
 	if t == "" {
 		return false
 	}
@@ -384,7 +384,7 @@ func (s *state) console(e *entry, r result) string {
 // preflight, that of the request it guards.
 func (s *state) kindOf(e *entry) consoleKind {
 	if e.c.preflight && e.pair != 0 {
-		if a := s.flows[e.pair]; a != nil {
+		if a := s.flows.get(e.pair); a != nil {
 			return a.c.kind
 		}
 	}
@@ -491,7 +491,7 @@ func allowedText(e *entry, v *Verdict) string {
 	b.WriteString(".")
 	if v.Pair != 0 {
 		b.WriteString(" Its preflight is #")
-		b.WriteString(strconv.FormatUint(uint64(v.Pair), 10))
+		writeID(&b, v.Pair)
 		b.WriteString(".")
 	}
 	return b.String()
@@ -509,7 +509,7 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 	v.Pair = e.pair
 	var a *entry
 	if e.pair != 0 {
-		a = s.flows[e.pair]
+		a = s.flows.get(e.pair)
 	}
 	actualSent := e.pair != 0 && (a == nil || !isImportedFailure(&a.flow))
 
@@ -582,19 +582,48 @@ func (s *state) evalPreflight(e *entry, v *Verdict) {
 		}
 	case e.pair != 0:
 		v.Kind = KindAllowed
-		v.Explanation = "The preflight passes: the server allows " + c.acrm + preflightHeadersText(c.acrh) + " from " + c.origin + ". The actual request is #" + strconv.FormatUint(uint64(e.pair), 10) + "."
+		v.Explanation = preflightPassesText(c, e.pair)
 	default:
 		v.Kind = KindUndecidable
 		v.DependsOn = "whether the actual " + c.acrm + " request was sent: the preflight passes, but no matching request (same origin, URL, method and headers) followed it on the wire yet — if none comes, the page aborted it or the browser stopped it for a reason outside CORS (e.g. a Local Network Access permission)"
-		v.Explanation = "The preflight passes: the server allows " + c.acrm + preflightHeadersText(c.acrh) + " from " + c.origin + ". No actual request followed it on the wire yet."
+		v.Explanation = preflightPassesText(c, 0)
 	}
 }
 
-func preflightHeadersText(h []string) string {
-	if len(h) == 0 {
-		return ""
+// preflightPassesText explains a passing preflight in one allocation.
+func preflightPassesText(c *class, pair capture.FlowID) string {
+	var b strings.Builder
+	n := 80 + len(c.acrm) + len(c.origin)
+	for _, h := range c.acrh {
+		n += len(h) + 2
 	}
-	return " with headers " + strings.Join(h, ", ")
+	b.Grow(n)
+	b.WriteString("The preflight passes: the server allows ")
+	b.WriteString(c.acrm)
+	for i, h := range c.acrh {
+		if i == 0 {
+			b.WriteString(" with headers ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(h)
+	}
+	b.WriteString(" from ")
+	b.WriteString(c.origin)
+	if pair != 0 {
+		b.WriteString(". The actual request is #")
+		writeID(&b, pair)
+		b.WriteString(".")
+	} else {
+		b.WriteString(". No actual request followed it on the wire yet.")
+	}
+	return b.String()
+}
+
+// writeID writes a flow ID without allocating.
+func writeID(b *strings.Builder, id capture.FlowID) {
+	var buf [20]byte
+	b.Write(strconv.AppendUint(buf[:0], uint64(id), 10))
 }
 
 // sameOriginModeRedirect: a mode same-origin request answered by a
@@ -604,7 +633,7 @@ func sameOriginModeRedirect(e *entry) bool {
 	if !e.ri.isRedirect() || isNetworkFailure(f) {
 		return false
 	}
-	t := resolveLocation(f.Request.URL, e.ri.location)
+	t := e.ri.target
 	if t == "" {
 		return false
 	}
@@ -617,7 +646,7 @@ func (s *state) evalSameOriginRedirect(e *entry, v *Verdict) {
 	v.Role = RoleNotCORS
 	v.Kind = KindBlocked
 	v.Error = r.code.String()
-	target := resolveLocation(f.Request.URL, e.ri.location)
+	target := e.ri.target
 	page := e.c.referer
 	if page == "" {
 		page = e.c.target.Serialized + "/"

@@ -31,6 +31,7 @@ type failure struct {
 // refs and text for each CorsError.
 func (x *failure) explain() (string, []HeaderRef) {
 	var b strings.Builder
+	b.Grow(512) // most explanations fit: one allocation
 	var refs []HeaderRef
 	resp := x.resp
 	w := x.words

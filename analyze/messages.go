@@ -166,24 +166,25 @@ func printableParam(p string) string {
 	return b.String()
 }
 
-// reasonText is the reason part with failed_parameter filled in, plus
+// writeReason writes the reason part with failed_parameter filled in, plus
 // the preflight prefix and the initiator suffix.
-func reasonText(c code, param string, kind consoleKind) string {
+func writeReason(b *strings.Builder, c code, param string, kind consoleKind) {
 	info := &codes[c]
-	reason := strings.Replace(info.reason, "{p}", printableParam(param), 1)
-	var b strings.Builder
-	b.Grow(len(reason) + 120)
 	if info.preflight {
 		b.WriteString(preflightPrefix)
 	}
-	b.WriteString(reason)
+	before, after, hasP := strings.Cut(info.reason, "{p}")
+	b.WriteString(before)
+	if hasP {
+		b.WriteString(printableParam(param))
+		b.WriteString(after)
+	}
 	switch {
 	case info.fetchHint && kind == kindFetch:
 		b.WriteString(fetchSuffix)
 	case info.xhrHint && kind == kindXHR:
 		b.WriteString(xhrSuffix)
 	}
-	return b.String()
 }
 
 // consoleLine builds Chromium's console message (reference/cors.md §1.1):
@@ -191,7 +192,7 @@ func reasonText(c code, param string, kind consoleKind) string {
 // '{page}' has been blocked by CORS policy: {reason}.
 func consoleLine(c code, param string, kind consoleKind, url, firstURL, pageOrigin string) string {
 	var b strings.Builder
-	b.Grow(len(url) + len(firstURL) + len(pageOrigin) + 300)
+	b.Grow(len(url) + len(firstURL) + len(pageOrigin) + len(codes[c].reason) + len(param) + 300)
 	b.WriteString("Access to ")
 	b.WriteString(string(kind))
 	b.WriteString(" at '")
@@ -205,7 +206,7 @@ func consoleLine(c code, param string, kind consoleKind, url, firstURL, pageOrig
 	b.WriteString("from origin '")
 	b.WriteString(pageOrigin)
 	b.WriteString("' has been blocked by CORS policy: ")
-	b.WriteString(reasonText(c, param, kind))
+	writeReason(&b, c, param, kind)
 	return b.String()
 }
 

@@ -206,8 +206,8 @@ func TestForgetDropsEverythingAboutAFlow(t *testing.T) {
 	}
 	a.Forget(2, 3, 4, 5, 99)
 	st := &a.st
-	if len(st.flows) != 0 || len(st.keys) != 0 || len(st.apis) != 0 || len(st.redirects) != 0 || len(st.hosts) != 0 {
-		t.Errorf("indexes not empty: flows %d keys %d apis %d redirects %d hosts %d", len(st.flows), len(st.keys), len(st.apis), len(st.redirects), len(st.hosts))
+	if st.flows.len() != 0 || len(st.keys) != 0 || len(st.apis) != 0 || len(st.redirects) != 0 || len(st.hosts) != 0 {
+		t.Errorf("indexes not empty: flows %d keys %d apis %d redirects %d hosts %d", st.flows.len(), len(st.keys), len(st.apis), len(st.redirects), len(st.hosts))
 	}
 }
 

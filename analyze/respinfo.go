@@ -20,6 +20,9 @@ type respInfo struct {
 	hasACAO, hasACAC, hasACAM, hasACAH, hasACEH, hasACMA, hasVary    bool
 	hasLocation                                                      bool
 	acaoLines                                                        int
+	// target is the resolved URL a redirect leads to ("" when this is no
+	// redirect or its Location is no valid URL), set by resolve.
+	target string
 	// netErr is the network error Chrome fails the load with before any
 	// CORS check looks at this response (netError), "" for none.
 	netErr string
@@ -191,7 +194,8 @@ func scanResponse(r *capture.Response, req capture.Headers) respInfo {
 	if r == nil {
 		return ri
 	}
-	var wanted []int // indexes of candidate header lines
+	var wantedBuf [16]int
+	wanted := wantedBuf[:0] // indexes of candidate header lines
 	var nLoc, nDisp int
 	var firstLoc, firstDisp string
 	for i, kv := range r.Header {
@@ -312,7 +316,7 @@ func (ri *respInfo) noteLocation(v string, n *int, first *string) {
 //   - two Location (or Content-Disposition) lines with different values,
 //     which it refuses as possible response smuggling;
 //   - a redirect whose Location is no valid URL.
-func (ri *respInfo) netError(reqURL string) string {
+func (ri *respInfo) netError() string {
 	switch {
 	case ri.resp == nil:
 		return ""
@@ -320,10 +324,19 @@ func (ri *respInfo) netError(reqURL string) string {
 		return "net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION"
 	case ri.dispositionConflict:
 		return "net::ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION"
-	case ri.isRedirect() && resolveLocation(reqURL, ri.location) == "":
+	case ri.isRedirect() && ri.target == "":
 		return "net::ERR_INVALID_REDIRECT"
 	}
 	return ""
+}
+
+// resolve fills what depends on the request URL: the redirect target and
+// the network error, once per response.
+func (ri *respInfo) resolve(reqURL string) {
+	if ri.isRedirect() {
+		ri.target = resolveLocation(reqURL, ri.location)
+	}
+	ri.netErr = ri.netError()
 }
 
 // unexposed lists the headers a script likely wants but cannot read.

@@ -330,9 +330,10 @@ func isSafelistedMethod(m string) bool {
 // rather than a script's token (Bearer and everything else).
 func authzByBrowser(v string) bool {
 	scheme, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-	switch strings.ToLower(scheme) {
-	case "basic", "digest", "negotiate", "ntlm":
-		return true
+	for _, s := range [...]string{"basic", "digest", "negotiate", "ntlm"} {
+		if strings.EqualFold(scheme, s) {
+			return true
+		}
 	}
 	return false
 }
@@ -343,9 +344,10 @@ func authzByBrowser(v string) bool {
 // skipped, as is Authorization when authzBrowser says the browser added
 // it. It also reports whether a Chromium-only safelisted header was
 // present (Firefox would preflight).
-func unsafeRequestHeaders(h capture.Headers, authzBrowser bool) (unsafe []string, chromiumOnly bool) {
-	var safeNames [8]string
+func unsafeRequestHeaders(h capture.Headers, authzBrowser bool) (_ []string, chromiumOnly bool) {
+	var safeNames, unsafeNames [8]string
 	safe := safeNames[:0]
+	unsafe := unsafeNames[:0] // copied out at the end in one allocation
 	safeSize := 0
 	for i, kv := range h {
 		k := headerKindOf(kv.Name)
@@ -361,11 +363,11 @@ func unsafeRequestHeaders(h capture.Headers, authzBrowser bool) (unsafe []string
 				continue
 			}
 		}
-		if seenBefore(h, i) {
-			continue
-		}
 		v := kv.Value
-		if h.Count(kv.Name) > 1 {
+		if repeated(h, i) {
+			if seenBefore(h, i) {
+				continue
+			}
 			v, _ = h.Joined(kv.Name)
 		}
 		if isSafelistedHeader(k, v) {
@@ -384,19 +386,51 @@ func unsafeRequestHeaders(h capture.Headers, authzBrowser bool) (unsafe []string
 		}
 		chromiumOnly = false
 	}
+	if len(unsafe) == 0 {
+		return nil, chromiumOnly
+	}
 	if len(unsafe) > 1 {
 		sort.Strings(unsafe)
 		unsafe = dedupSorted(unsafe)
 	}
-	return unsafe, chromiumOnly
+	return append([]string(nil), unsafe...), chromiumOnly
 }
 
 // seenBefore reports whether h[i]'s name already occurred in h[:i].
 func seenBefore(h capture.Headers, i int) bool {
 	for j := 0; j < i; j++ {
-		if strings.EqualFold(h[j].Name, h[i].Name) {
+		if nameEqual(h[j].Name, h[i].Name) {
 			return true
 		}
 	}
 	return false
+}
+
+// repeated reports whether h[i]'s name occurs elsewhere in h.
+func repeated(h capture.Headers, i int) bool {
+	for j := range h {
+		if j != i && nameEqual(h[j].Name, h[i].Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameEqual compares header names case-insensitively. Names are HTTP
+// tokens (ASCII), so names of different lengths differ: most comparisons
+// end there.
+func nameEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
 }

@@ -8,11 +8,52 @@ import (
 	"github.com/corscope/corscope/capture"
 )
 
+// flowView is the part of a capture.Flow the analysis reads after
+// ingesting it. A Flow is three times its size (addresses, TLS details,
+// ten time points, bodies), and every live flow keeps an entry, so the
+// analyzer copies only this: less memory, less for the collector to scan,
+// and no reference that keeps a flow's bodies alive.
+type flowView struct {
+	ID              capture.FlowID
+	State           capture.State
+	Upgraded        bool
+	BrowserRecorded bool
+	Request         requestView
+	Response        *capture.Response
+	Timings         timingsView
+	Error           string
+	ErrorKind       capture.ErrorKind
+	ResourceType    string
+}
+
+// requestView is what the analysis reads of a capture.Request.
+type requestView struct {
+	Method, URL string
+	Header      capture.Headers
+}
+
+// timingsView is what the analysis reads of capture.Timings.
+type timingsView struct {
+	Start, FirstByte, End time.Time
+}
+
+func (v *flowView) set(f *capture.Flow) {
+	*v = flowView{
+		ID: f.ID, State: f.State, Upgraded: f.Upgraded, BrowserRecorded: f.BrowserRecorded,
+		Request:  requestView{Method: f.Request.Method, URL: f.Request.URL, Header: f.Request.Header},
+		Response: f.Response,
+		Timings:  timingsView{Start: f.Timings.Start, FirstByte: f.Timings.FirstByte, End: f.Timings.End},
+		Error:    f.Error, ErrorKind: f.ErrorKind, ResourceType: f.ResourceType,
+	}
+}
+
 // entry is what the analyzer keeps per flow.
 type entry struct {
-	flow    capture.Flow
-	c       class
-	verdict Verdict
+	flow flowView
+	c    class
+	// verdict is the latest verdict, kept by a live Analyzer (AnalyzeAll
+	// judges each flow once and keeps none).
+	verdict *Verdict
 
 	// ri and the outcomes below are computed once per response value.
 	ri  respInfo
@@ -91,7 +132,7 @@ type cacheEntry struct {
 
 // state is the Analyzer's memory.
 type state struct {
-	flows     map[capture.FlowID]*entry
+	flows     flowIndex
 	keys      map[pairKey]*keyState
 	apis      map[string]*apiState
 	redirects map[string][]capture.FlowID // target URL -> redirect hops awaiting a follow-up
@@ -101,8 +142,9 @@ type state struct {
 	// capture the store evicts as fast as flows arrive.
 	hints Hints
 
-	free []*entry
-	slab []entry // unused entries of the current slab
+	free  []*entry
+	slab  []entry   // unused entries of the current slab
+	vslab []Verdict // unused verdicts of the current slab (live analyzers)
 }
 
 // maxFree bounds the entries kept for reuse.
@@ -127,54 +169,42 @@ func (s *state) newEntry() *entry {
 	return e
 }
 
+// newVerdict returns a zeroed verdict for a live analyzer's entry, from a
+// slab like entries.
+func (s *state) newVerdict() *Verdict {
+	if len(s.vslab) == 0 {
+		s.vslab = make([]Verdict, slabSize)
+	}
+	v := &s.vslab[0]
+	s.vslab = s.vslab[1:]
+	return v
+}
+
 func (s *state) init(sizeHint int) {
-	s.flows = make(map[capture.FlowID]*entry, sizeHint)
+	s.flows = newFlowIndex(sizeHint)
 	s.keys = make(map[pairKey]*keyState)
 	s.apis = make(map[string]*apiState)
 	s.redirects = make(map[string][]capture.FlowID)
 	s.hosts = make(map[string]*hostCookies)
 }
 
-func (s *state) ingest(f capture.Flow, collect bool) []Verdict {
-	e := s.flows[f.ID]
-	isNew := e == nil
-	if isNew {
-		e = s.newEntry()
-		e.flow = f
-		e.c = classify(&e.flow)
-		s.flows[f.ID] = e
-		s.register(e)
-	} else {
-		sameInputs := e.flow.Response == f.Response && e.flow.ErrorKind == f.ErrorKind &&
-			e.flow.Error == f.Error && e.flow.Upgraded == f.Upgraded
-		e.flow = f
-		if sameInputs {
-			// Nothing the verdict depends on changed (e.g. only the body
-			// finished): the verdict stands.
-			if !collect {
-				return nil
-			}
-			return []Verdict{e.verdict}
-		}
-		if f.Upgraded {
-			e.c.mode = "websocket"
-		}
+// ingest takes a new flow or a newer value of one and returns the verdicts
+// that changed: the flow's own first, then those of related flows (its
+// pair, earlier hops of its chain, flows whose warnings an observation
+// just changed). See Analyzer.Ingest.
+func (s *state) ingest(f *capture.Flow) []Verdict {
+	e, isNew, changed, responseChanged, flipped := s.update(f)
+	if !changed {
+		// Nothing the verdict depends on changed (e.g. only the body
+		// finished): the verdict stands.
+		return []Verdict{*e.verdict}
 	}
-
-	responseChanged := s.refresh(e)
-	var out []Verdict
-	flipped := s.observe(e)
-
-	s.evaluateInto(e, &e.verdict)
-	if collect {
-		out = make([]Verdict, 1)
-		out[0] = e.verdict
+	if e.verdict == nil {
+		e.verdict = s.newVerdict()
 	}
-
-	if e.c.preflight {
-		s.storeCache(e)
-	}
-	s.registerRedirect(e)
+	s.evaluateInto(e, e.verdict)
+	out := make([]Verdict, 1)
+	out[0] = *e.verdict
 
 	// Flows whose verdict may depend on this one: its pair, the earlier
 	// hops of its redirect chain (and their pairs), and the flows watched
@@ -187,7 +217,7 @@ func (s *state) ingest(f capture.Flow, collect bool) []Verdict {
 	if isNew {
 		h := e
 		for i := 0; i < maxChain && h.prev != 0; i++ {
-			p := s.flows[h.prev]
+			p := s.flows.get(h.prev)
 			if p == nil {
 				break
 			}
@@ -199,19 +229,54 @@ func (s *state) ingest(f capture.Flow, collect bool) []Verdict {
 		}
 	}
 	for _, id := range rel {
-		if w := s.flows[id]; w != nil && id != e.flow.ID {
-			out = s.reevaluate(w, out, collect)
+		if w := s.flows.get(id); w != nil && id != e.flow.ID {
+			out = s.reevaluate(w, out)
 		}
 	}
 	for _, id := range flipped {
 		if id == e.flow.ID || containsID(rel, id) {
 			continue
 		}
-		if w := s.flows[id]; w != nil {
-			out = s.reevaluate(w, out, collect)
+		if w := s.flows.get(id); w != nil {
+			out = s.reevaluate(w, out)
 		}
 	}
 	return out
+}
+
+// update records a new flow or a newer value of one in the indexes, the
+// preflight cache model and the per-API observations, without judging
+// anything. It reports whether the flow is new, whether anything a
+// verdict depends on changed, whether its response changed, and the
+// flows an observation that just became true watched.
+func (s *state) update(f *capture.Flow) (e *entry, isNew, changed, responseChanged bool, flipped []capture.FlowID) {
+	e = s.flows.get(f.ID)
+	isNew = e == nil
+	if isNew {
+		e = s.newEntry()
+		e.flow.set(f)
+		var reqOrigin origin
+		e.c, reqOrigin = classifyOrigin(f)
+		s.flows.put(f.ID, e)
+		s.register(e, &reqOrigin)
+	} else {
+		sameInputs := e.flow.Response == f.Response && e.flow.ErrorKind == f.ErrorKind &&
+			e.flow.Error == f.Error && e.flow.Upgraded == f.Upgraded
+		e.flow.set(f)
+		if sameInputs {
+			return e, false, false, false, nil
+		}
+		if f.Upgraded {
+			e.c.mode = "websocket"
+		}
+	}
+	responseChanged = s.refresh(e)
+	flipped = s.observe(e)
+	if e.c.preflight {
+		s.storeCache(e)
+	}
+	s.registerRedirect(e)
+	return e, isNew, true, responseChanged, flipped
 }
 
 func containsID(list []capture.FlowID, id capture.FlowID) bool {
@@ -231,12 +296,12 @@ func (s *state) refresh(e *entry) bool {
 	if !e.c.hasOrigin {
 		// No CORS check applies; only a redirect matters (for chains).
 		e.ri = scanLocation(e.flow.Response)
-		e.ri.netErr = e.ri.netError(e.flow.Request.URL)
+		e.ri.resolve(e.flow.Request.URL)
 		e.pre, e.acc = [2]result{}, [2]result{}
 		return true
 	}
 	e.ri = scanResponse(e.flow.Response, e.flow.Request.Header)
-	e.ri.netErr = e.ri.netError(e.flow.Request.URL)
+	e.ri.resolve(e.flow.Request.URL)
 	e.pre = [2]result{}
 	e.preAuthzWildcard = false
 	e.acc = [2]result{}
@@ -262,24 +327,24 @@ func b2i(b bool) int {
 	return 0
 }
 
-// reevaluate recomputes w's verdict and appends it to out if it changed
-// (and the caller collects).
-func (s *state) reevaluate(w *entry, out []Verdict, collect bool) []Verdict {
+// reevaluate recomputes w's verdict and appends it to out if it changed.
+func (s *state) reevaluate(w *entry, out []Verdict) []Verdict {
 	nv := s.evaluate(w)
-	if !collect {
-		w.verdict = nv
+	if w.verdict == nil {
+		w.verdict = s.newVerdict()
+	}
+	if sameVerdict(&nv, w.verdict) {
 		return out
 	}
-	if sameVerdict(&nv, &w.verdict) {
-		return out
-	}
-	w.verdict = nv
+	*w.verdict = nv
 	return append(out, nv)
 }
 
 // register links a newly seen flow into the indexes: its redirect
 // predecessor, its (origin, URL) key, and its preflight partner.
-func (s *state) register(e *entry) {
+// reqOrigin is the parsed Origin header when there is one (else
+// opaque), to save parsing it again.
+func (s *state) register(e *entry, reqOrigin *origin) {
 	f := &e.flow
 	c := &e.c
 	var api *apiState
@@ -309,7 +374,15 @@ func (s *state) register(e *entry) {
 			e.page = "null"
 		}
 	}
-	po := parseOrigin(e.page).withSpace()
+	var po origin
+	switch {
+	case e.page == c.target.Serialized:
+		po = c.target
+	case c.hasOrigin && e.page == c.origin && reqOrigin != nil:
+		po = reqOrigin.withSpace()
+	default:
+		po = parseOrigin(e.page).withSpace()
+	}
 	e.pageHost, e.pageOpaque, e.pageLoop, e.pageLan = po.Host, po.Opaque, po.loop, po.lan
 
 	if !c.hasOrigin {
@@ -331,7 +404,7 @@ func (s *state) register(e *entry) {
 		if len(ks.awaiting) >= maxAwaiting {
 			// The oldest preflight still unpaired will not be paired
 			// now: its actual would have followed within milliseconds.
-			if old := s.flows[ks.awaiting[0]]; old != nil {
+			if old := s.flows.get(ks.awaiting[0]); old != nil {
 				old.awaiting = false
 			}
 			ks.awaiting = append(ks.awaiting[:0], ks.awaiting[1:]...)
@@ -346,7 +419,7 @@ func (s *state) register(e *entry) {
 	// Pair with the nearest earlier preflight for the same origin and URL
 	// whose ACRM is this method and whose ACRH names are all present.
 	for i := len(ks.awaiting) - 1; i >= 0; i-- {
-		p := s.flows[ks.awaiting[i]]
+		p := s.flows.get(ks.awaiting[i])
 		if p == nil {
 			continue
 		}
@@ -385,7 +458,7 @@ const backwardsWindow = time.Second
 // when that request was listed first (Chrome HAR), and reports success.
 func (s *state) pairBackwards(ks *keyState, p *entry) bool {
 	for i := len(ks.unpaired) - 1; i >= 0; i-- {
-		a := s.flows[ks.unpaired[i]]
+		a := s.flows.get(ks.unpaired[i])
 		if a == nil || a.pair != 0 {
 			continue
 		}
@@ -441,9 +514,12 @@ func (s *state) preflightResult(p *entry, include bool) result {
 // 3xx whose Location resolves to this URL, from the same chain (same
 // Origin, or Origin turned null by a tainting hop, or none before).
 func (s *state) linkRedirect(e *entry) {
+	if len(s.redirects) == 0 {
+		return // the common case: no redirect awaits its follow-up
+	}
 	list := s.redirects[e.flow.Request.URL]
 	for i := len(list) - 1; i >= 0; i-- {
-		r := s.flows[list[i]]
+		r := s.flows.get(list[i])
 		if r == nil || r.flow.Timings.Start.After(e.flow.Timings.Start) {
 			continue
 		}
@@ -477,7 +553,7 @@ func (s *state) registerRedirect(e *entry) {
 	if e.redirectTo != "" || e.c.preflight || !e.ri.isRedirect() || e.flow.ErrorKind != capture.ErrNone || e.ri.netErr != "" {
 		return
 	}
-	target := resolveLocation(e.flow.Request.URL, e.ri.location)
+	target := e.ri.target
 	if target == "" {
 		return
 	}
@@ -485,7 +561,7 @@ func (s *state) registerRedirect(e *entry) {
 	if len(list) >= maxAwaiting {
 		// Redirects to this URL that were never followed (the target came
 		// from the browser's cache): the oldest stops waiting.
-		if old := s.flows[list[0]]; old != nil {
+		if old := s.flows.get(list[0]); old != nil {
 			old.redirectTo = ""
 		}
 		list = append(list[:0], list[1:]...)
@@ -544,7 +620,7 @@ func (s *state) storeCache(e *entry) {
 }
 
 // responseTime is when a flow's response arrived, as far as recorded.
-func responseTime(f *capture.Flow) time.Time {
+func responseTime(f *flowView) time.Time {
 	switch {
 	case !f.Timings.FirstByte.IsZero():
 		return f.Timings.FirstByte
@@ -581,11 +657,11 @@ func (s *state) cacheLookup(a *entry, include bool, unsafe []string) (cacheRef, 
 }
 
 func (s *state) forget(id capture.FlowID) {
-	e := s.flows[id]
+	e := s.flows.get(id)
 	if e == nil {
 		return
 	}
-	delete(s.flows, id)
+	s.flows.del(id)
 	s.forgetCookies(e)
 	if e.redirectTo != "" {
 		list := s.redirects[e.redirectTo]
@@ -639,9 +715,14 @@ func (s *state) forget(id capture.FlowID) {
 	}
 	// The partner keeps e.pair: its verdict still names the pair, and its
 	// evaluation copes with a partner that is gone.
-	// Always clear the entry: it lives in a slab that may outlive it, and
-	// must not keep the flow's headers and body reachable.
-	*e = entry{}
+	// Always clear the entry and its verdict: they live in slabs that may
+	// outlive them, and must not keep the flow's headers reachable. A
+	// reused entry keeps its (cleared) verdict slot.
+	v := e.verdict
+	if v != nil {
+		*v = Verdict{}
+	}
+	*e = entry{verdict: v}
 	if len(s.free) < maxFree {
 		s.free = append(s.free, e)
 	}

@@ -54,6 +54,9 @@ func trimListSpace(s string) string {
 // is set the elements are lower-cased (header names); methods keep their
 // case. It returns the elements and the first offending one on failure.
 func parseAllowList(v string, lower bool) (items []string, bad string, ok bool) {
+	if v != "" {
+		items = make([]string, 0, strings.Count(v, ",")+1) // one allocation
+	}
 	for len(v) > 0 {
 		var part string
 		if c := strings.IndexByte(v, ','); c >= 0 {
@@ -81,6 +84,9 @@ func parseAllowList(v string, lower bool) (items []string, bad string, ok bool) 
 // way; other clients may not.
 func parseRequestHeaderList(v string) []string {
 	var out []string
+	if v != "" {
+		out = make([]string, 0, strings.Count(v, ",")+1) // one allocation
+	}
 	for len(v) > 0 {
 		var part string
 		if c := strings.IndexByte(v, ','); c >= 0 {

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,7 @@ type apiState struct {
 	reflects     bool
 	acaoFirst    string // first specific ACAO value seen
 	varies       bool   // two different specific ACAO values seen
-	acrhEchoed   [2]string
+	acrhEchoed   [2][]string
 	nAcrh        int
 	acahReflects bool
 	acrmEchoed   [2]string
@@ -100,6 +101,21 @@ func record(set *[2]string, n *int, v string) bool {
 	return *n >= 2
 }
 
+// recordList is record for sorted name lists (the ACRH a preflight
+// asked for), compared without joining them.
+func recordList(set *[2][]string, n *int, v []string) bool {
+	for i := 0; i < *n; i++ {
+		if slices.Equal(set[i], v) {
+			return *n >= 2
+		}
+	}
+	if *n < 2 {
+		set[*n] = v
+		*n++
+	}
+	return *n >= 2
+}
+
 // observe feeds a flow's response into its API's cross-flow observations,
 // once. When an observation becomes true for the first time it returns the
 // flows watched so far, whose warnings may change.
@@ -138,7 +154,7 @@ func (s *state) observe(e *entry) []capture.FlowID {
 		if len(e.c.acrh) > 0 {
 			if ri.okACAH && sameSet(ri.headers, e.c.acrh) {
 				interesting = interesting || !api.acahReflects
-				if !api.acahReflects && record(&api.acrhEchoed, &api.nAcrh, strings.Join(e.c.acrh, ",")) {
+				if !api.acahReflects && recordList(&api.acrhEchoed, &api.nAcrh, e.c.acrh) {
 					api.acahReflects, flipped = true, true
 				}
 			}
@@ -154,7 +170,7 @@ func (s *state) observe(e *entry) []capture.FlowID {
 		w := api.watch
 		api.watch = nil
 		for _, id := range w {
-			if x := s.flows[id]; x != nil {
+			if x := s.flows.get(id); x != nil {
 				x.watched = false
 			}
 		}
@@ -174,7 +190,7 @@ func (s *state) watchFlow(api *apiState, e *entry) {
 		return
 	}
 	if len(api.watch) >= watchCap {
-		if old := s.flows[api.watch[0]]; old != nil {
+		if old := s.flows.get(api.watch[0]); old != nil {
 			old.watched = false
 		}
 		api.watch = append(api.watch[:0], api.watch[1:]...)
@@ -231,12 +247,12 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 		add(WarnNullOrigin, hACAO, msg)
 	}
 	if hasACAO && acao == c.origin && credsAllowed && api.reflects {
-		n := api.nEchoed
-		msg := "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true"
-		if n >= 2 {
-			msg += " (seen for " + strconv.Itoa(n) + " different origins)"
+		// nEchoed stops counting at two, so the message is one of two
+		// constants.
+		msg := reflectedOriginText
+		if api.nEchoed >= 2 {
+			msg = reflectedOriginsText
 		}
-		msg += ": any website the user visits can make credentialed requests here and read the answers. Check the Origin against an allow-list."
 		add(WarnReflectedOrigin, hACAO, msg)
 	}
 	if hasACAO && acao == c.origin && c.target.Scheme == "https" {
@@ -259,7 +275,7 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 	}
 	if !c.preflight {
 		if v.Pair != 0 {
-			if p := s.flows[v.Pair]; p != nil && p.flow.Response != nil && v.Credentials != CredInclude {
+			if p := s.flows.get(v.Pair); p != nil && p.flow.Response != nil && v.Credentials != CredInclude {
 				if p.preAuthzWildcard {
 					add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
 				}
@@ -280,7 +296,8 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 				if c.kind == kindXHR {
 					getter = "xhr.getResponseHeader()"
 				}
-				add(WarnUnexposedHeaders, hACEH, "The response has "+strings.Join(names, ", ")+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": "+getter+" returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+strings.Join(names, ", ")+".")
+				list := strings.Join(names, ", ")
+				add(WarnUnexposedHeaders, hACEH, "The response has "+list+", which the page likely wants to read, but Access-Control-Expose-Headers does not list "+pronoun(len(names))+": "+getter+" returns null for "+pronoun(len(names))+". Expose "+pronoun(len(names))+" with Access-Control-Expose-Headers: "+list+".")
 			}
 		}
 		if ri.hasACEH {
@@ -304,6 +321,12 @@ func (l *warnList) add(code, header, msg string) {
 	}
 	l.ws = append(l.ws, Warning{Code: code, Message: msg, Header: header})
 }
+
+const (
+	reflectedOriginText  = "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true" + reflectedOriginRisk
+	reflectedOriginsText = "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true (seen for 2 different origins)" + reflectedOriginRisk
+	reflectedOriginRisk  = ": any website the user visits can make credentialed requests here and read the answers. Check the Origin against an allow-list."
+)
 
 const authzWildcardText = "Authorization is allowed only by Access-Control-Allow-Headers: *. Chrome and Firefox accept that today through a deprecated behaviour (DevTools shows an AuthorizationCoveredByWildcard issue); the spec says '*' does not cover Authorization. List authorization explicitly."
 
@@ -367,7 +390,7 @@ func pronoun(n int) string {
 }
 
 // cacheable reports a response an HTTP cache may store and reuse.
-func cacheable(f *capture.Flow, ri *respInfo) bool {
+func cacheable(f *flowView, ri *respInfo) bool {
 	m := f.Request.Method
 	if !strings.EqualFold(m, "GET") && !strings.EqualFold(m, "HEAD") {
 		return false
