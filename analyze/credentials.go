@@ -1,5 +1,7 @@
 package analyze
 
+import "github.com/corscope/corscope/capture"
+
 // maxChain bounds redirect-chain walks (browsers stop after 20 redirects).
 const maxChain = 21
 
@@ -132,18 +134,35 @@ func (s *state) hopEvidence(h *entry) (Credentials, credSource) {
 // one host (cookies are scoped by host, not port).
 type hostCookies struct {
 	refs int
-	// any: a request to the host carried a Cookie header; cross: a
-	// cross-site one did (so a SameSite=None cookie exists).
-	any, cross bool
+	// any: a request to the host carried a Cookie header.
+	any bool
+	// crossFrom are page origins (at most maxCrossFrom) whose cross-site
+	// CORS requests to the host carried a Cookie header: from such a
+	// page the browser sends the host's cookies cross-site (a
+	// SameSite=None cookie exists, and third-party cookies are not
+	// blocked for that page, or the cookie is partitioned to it).
+	crossFrom []string
 }
+
+// maxCrossFrom bounds hostCookies.crossFrom.
+const maxCrossFrom = 4
 
 // noteCookies records a new flow's cookie evidence and snapshots, for a
 // CORS request without a Cookie header, whether the browser then held
 // cookies it would have attached had the request been credentialed
 // (reference/cors.md §7.1: the absence of Cookie proves nothing by
-// itself; with cookies known to be in the jar it does). A same-site
-// request gets Lax and None cookies; a cross-site one only None cookies,
-// so it needs evidence from another cross-site request.
+// itself; with cookies known to be in the jar it does). Two kinds of
+// evidence count:
+//   - a cookie the jar model holds (cookieFor): a Set-Cookie seen earlier
+//     whose cookie domain, path, expiry, Secure and SameSite rules send it
+//     with this request — for same-site requests only;
+//   - a Cookie header on an earlier request to the host: a same-site
+//     request gets the host's Lax, Strict and None cookies, so any such
+//     header counts (a cross-site navigation too: it sends Lax cookies);
+//     a cross-site request only gets None cookies, and only when the
+//     browser lets third-party cookies through, so it needs an earlier
+//     cross-site CORS request from the same page origin that carried one
+//     (not a navigation, which is first-party).
 func (s *state) noteCookies(e *entry) {
 	c := &e.c
 	host := c.target.hostName()
@@ -157,13 +176,22 @@ func (s *state) noteCookies(e *entry) {
 	}
 	hc.refs++
 	e.host = host
-	if c.hasOrigin && c.cross && !c.cookie {
-		e.jarHint = c.sameSite && hc.any || !c.sameSite && hc.cross
+	if c.hasOrigin && c.cross && !c.cookie && !c.preflight {
+		if ck, ok := s.cookieFor(e); ok {
+			e.jarHint = true
+			if s.jarWhy == nil {
+				s.jarWhy = make(map[capture.FlowID]jarEvidence)
+			}
+			s.jarWhy[e.flow.ID] = jarEvidence{flow: ck.setBy, name: ck.name, sameSite: ck.sameSite, unspec: ck.unspecified}
+		} else {
+			e.jarHint = c.sameSite && hc.any || !c.sameSite && containsString(hc.crossFrom, c.origin)
+		}
 	}
 	if c.cookie {
 		hc.any = true
-		if !c.sameSite {
-			hc.cross = true
+		if !c.sameSite && c.hasOrigin && c.cross && c.mode != "navigate" &&
+			len(hc.crossFrom) < maxCrossFrom && !containsString(hc.crossFrom, c.origin) {
+			hc.crossFrom = append(hc.crossFrom, c.origin)
 		}
 	}
 }

@@ -256,8 +256,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 		v.Kind = KindAllowed
 		v.Explanation = joinSentences(cacheNote, allowedText(e, v))
 		if e.jarHint && cred == CredOmitted && inc != omit {
-			v.Explanation += " No Cookie was sent although earlier requests to " + e.host +
-				" carried cookies, so the page made it without credentials (a credentialed request would fail with " + inc.code.String() + ")."
+			v.Explanation += s.jarNote(e, inc)
 		}
 		if credSrc == srcRecord && inc != omit {
 			v.Explanation = joinSentences(v.Explanation, recordNote(e, CredOmitted, s.words(e), inc))
@@ -276,6 +275,9 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			}
 		}
 		v.Explanation = joinSentences(cacheNote, v.Explanation)
+		if e.jarHint && cred == CredOmitted && alt == nil && inc != omit {
+			v.Explanation += s.jarNote(e, inc)
+		}
 		if credSrc == srcRecord && inc != omit {
 			v.Explanation = joinSentences(v.Explanation, recordNote(e, cred, s.words(e), inc))
 		}
@@ -314,6 +316,29 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			v.Error, v.FailedParameter, v.Console, v.Firefox = "", "", "", ""
 		}
 	}
+}
+
+// jarNote says why a request without a Cookie header was made without
+// credentials: the cookie the jar model showed would have gone along (by
+// name and the flow whose Set-Cookie set it, never its value), or the
+// earlier requests that carried cookies. inc is what a credentialed
+// request would have met.
+func (s *state) jarNote(e *entry, inc result) string {
+	fails := " (a credentialed request would fail with " + inc.code.String() + ")."
+	if inc.ok() {
+		fails = "."
+	}
+	if ev, ok := s.jarWhy[e.flow.ID]; ok {
+		ss := ev.sameSite.String()
+		if ev.unspec {
+			ss = "no SameSite attribute, which Chrome treats as Lax"
+		}
+		return " No Cookie was sent although the browser held the cookie \"" + ev.name + "\" (set by the Set-Cookie of #" +
+			strconv.FormatUint(uint64(ev.flow), 10) + ", " + ss + ") that a credentialed request to " + e.host +
+			" would carry, so the page made it without credentials" + fails
+	}
+	return " No Cookie was sent although earlier requests to " + e.host +
+		" carried cookies, so the page made it without credentials" + fails
 }
 
 // recordedNotCORS turns v into the not-cors verdict of a request whose

@@ -30,6 +30,8 @@ type respInfo struct {
 	// Content-Disposition with different values.
 	locationConflict, dispositionConflict bool
 	anyCORS                               bool // any Access-Control-* header
+	// setCookie: the response carries a Set-Cookie header (cookiejar.go).
+	setCookie bool
 
 	// Parsed ACAM (case kept) and ACAH (lower case); okACAM/okACAH false
 	// when the list does not parse.
@@ -57,6 +59,7 @@ const (
 	rkLocation
 	rkSafelisted // CORS-safelisted response header names
 	rkWanted     // standard headers scripts commonly read
+	rkSetCookie
 )
 
 var respKinds = map[string]respKind{
@@ -85,6 +88,7 @@ var respKinds = map[string]respKind{
 	"ratelimit-remaining":              rkWanted,
 	"ratelimit-reset":                  rkWanted,
 	"ratelimit-policy":                 rkWanted,
+	"set-cookie":                       rkSetCookie,
 }
 
 // lowerInto lower-cases name into buf when it fits, without allocating.
@@ -125,6 +129,8 @@ func respKindOfLower(b string) respKind {
 		return rkCacheControl
 	case "location":
 		return rkLocation
+	case "set-cookie":
+		return rkSetCookie
 	case "content-language", "content-length", "content-type", "expires", "last-modified", "pragma":
 		return rkSafelisted
 	case "etag", "link", "content-disposition", "content-range", "retry-after", "ratelimit", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy":
@@ -233,6 +239,8 @@ func scanResponse(r *capture.Response, req capture.Headers) respInfo {
 				nDisp++
 			}
 			wanted = append(wanted, i)
+		case rkSetCookie:
+			ri.setCookie = true
 		case rkSafelisted:
 			if len(kv.Name) == 12 && ri.contentType == "" && strings.EqualFold(kv.Name, "content-type") {
 				ri.contentType = kv.Value
@@ -280,6 +288,8 @@ func scanLocation(r *capture.Response) respInfo {
 		switch {
 		case len(kv.Name) == 8 && strings.EqualFold(kv.Name, "Location"):
 			ri.noteLocation(kv.Value, &nLoc, &firstLoc)
+		case len(kv.Name) == 10 && strings.EqualFold(kv.Name, "Set-Cookie"):
+			ri.setCookie = true
 		case len(kv.Name) == 19 && strings.EqualFold(kv.Name, "Content-Disposition"):
 			if nDisp > 0 && trimSP(kv.Value) != firstDisp {
 				ri.dispositionConflict = true

@@ -91,6 +91,8 @@ type entry struct {
 
 	host    string // the URL's host name, for cookie evidence
 	jarHint bool   // no Cookie although the browser held cookies for the host
+	// cookiesSeen: the response's Set-Cookie headers are in the jar model.
+	cookiesSeen bool
 }
 
 // cacheRef names the cache entry a lookup found.
@@ -137,6 +139,10 @@ type state struct {
 	apis      map[string]*apiState
 	redirects map[string][]capture.FlowID // target URL -> redirect hops awaiting a follow-up
 	hosts     map[string]*hostCookies
+	jar       cookieJar
+	// jarWhy names, for requests the jar model showed to be made without
+	// credentials, the cookie that did (only such requests have one).
+	jarWhy map[capture.FlowID]jarEvidence
 
 	// free holds entries of forgotten flows for reuse: in a long live
 	// capture the store evicts as fast as flows arrive.
@@ -274,6 +280,8 @@ func (s *state) update(f *capture.Flow) (e *entry, isNew, changed, responseChang
 	flipped = s.observe(e)
 	if e.c.preflight {
 		s.storeCache(e)
+	} else if responseChanged && e.ri.setCookie {
+		s.storeCookies(e)
 	}
 	s.registerRedirect(e)
 	return e, isNew, true, responseChanged, flipped
@@ -663,6 +671,12 @@ func (s *state) forget(id capture.FlowID) {
 	}
 	s.flows.del(id)
 	s.forgetCookies(e)
+	if e.cookiesSeen {
+		s.jar.forgetSetter(id)
+	}
+	if e.jarHint && s.jarWhy != nil {
+		delete(s.jarWhy, id)
+	}
 	if e.redirectTo != "" {
 		list := s.redirects[e.redirectTo]
 		for i, x := range list {
