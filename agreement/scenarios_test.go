@@ -352,5 +352,25 @@ func table() []scenario {
 			Routes: routes(reply(200, acao, page, acac, "true").on(roleHTTPS)), Want: allowed()},
 		{ID: "x13", Page: roleSPage, Name: "https: credentialed GET answered ACAO *", Steps: steps(get().to(roleHTTPS).include()),
 			Routes: routes(reply(200, acao, "*").on(roleHTTPS)), Want: blocked("WildcardOriginNotAllowed", "")},
+
+		// --- The cookie jar as credentials evidence (cors.md §7.1) -------
+		// The page's own login call sets a cookie (ports do not matter to
+		// cookies, and 127.0.0.1:P1 → :P2 is same-site), so a credentialed
+		// request would carry it: one without a Cookie header was made
+		// without credentials.
+		{ID: "j01", Name: "the page sets a Lax cookie, then a GET answered with its origin and no ACAC", Steps: steps(get().to(rolePage).at("login"), get()),
+			Routes: routes(reply(200, "Set-Cookie", "j01=1; Path=/j01; HttpOnly; SameSite=Lax").on(rolePage).at("login"), reply(200, acao, page)),
+			Want:   allowed()},
+		{ID: "j02", Name: "the page sets a Lax cookie, then the same GET with credentials: the cookie goes along", Steps: steps(get().to(rolePage).at("login"), get().include()),
+			Routes: routes(reply(200, "Set-Cookie", "j02=1; Path=/j02; HttpOnly; SameSite=Lax").on(rolePage).at("login"), reply(200, acao, page)),
+			Want:   blocked("InvalidAllowCredentials", "")},
+		// Chromium 156 blocks third-party cookies: the SameSite=None cookie
+		// stays home on a cross-site request, credentialed or not, so its
+		// absence from the wire must not be read as "no credentials" (that
+		// would say allowed here).
+		{ID: "j03", Page: roleSPage, Name: "cross-site credentialed GET: a SameSite=None cookie in the jar is not sent", Steps: steps(get().to(roleSPage).at("login"), get().include()),
+			Routes:           routes(reply(200, "Set-Cookie", "j03=1; Path=/j03; Secure; SameSite=None").on(roleSPage).at("login"), reply(200, acao, page)),
+			Want:             blocked("InvalidAllowCredentials", ""),
+			MayBeUndecidable: "no Cookie on the wire, and a cross-site request gets no cookie when third-party cookies are blocked (they are in Chromium 156), so the jar proves nothing about its credentials mode"},
 	}
 }
