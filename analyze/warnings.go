@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -39,17 +38,18 @@ const watchCap = 256
 type apiState struct {
 	refs int
 
-	echoed       [2]string // distinct Origins echoed in ACAO with ACAC true
-	nEchoed      int
-	reflects     bool
-	acaoFirst    string // first specific ACAO value seen
-	varies       bool   // two different specific ACAO values seen
-	acrhEchoed   [2][]string
-	nAcrh        int
+	echoed    [2]string // distinct Origins echoed in ACAO with ACAC true
+	nEchoed   int
+	reflects  bool
+	acaoFirst string // first specific ACAO value seen
+	varies    bool   // two different specific ACAO values seen
+	// acahReflects / acamReflects: a preflight's ACAH (ACAM) allowed a
+	// header name (method) no allow-list holds, which only a server that
+	// echoes whatever is asked does; the proofs say which preflight.
 	acahReflects bool
-	acrmEchoed   [2]string
-	nAcrm        int
+	acahProof    reflectionProof
 	acamReflects bool
+	acamProof    reflectionProof
 
 	watch     []capture.FlowID
 	endpoints map[string]int // URL without query -> preflights seen
@@ -101,21 +101,6 @@ func record(set *[2]string, n *int, v string) bool {
 	return *n >= 2
 }
 
-// recordList is record for sorted name lists (the ACRH a preflight
-// asked for), compared without joining them.
-func recordList(set *[2][]string, n *int, v []string) bool {
-	for i := 0; i < *n; i++ {
-		if slices.Equal(set[i], v) {
-			return *n >= 2
-		}
-	}
-	if *n < 2 {
-		set[*n] = v
-		*n++
-	}
-	return *n >= 2
-}
-
 // observe feeds a flow's response into its API's cross-flow observations,
 // once. When an observation becomes true for the first time it returns the
 // flows watched so far, whose warnings may change.
@@ -151,18 +136,31 @@ func (s *state) observe(e *entry) []capture.FlowID {
 		}
 	}
 	if e.c.preflight {
-		if len(e.c.acrh) > 0 {
-			if ri.okACAH && sameSet(ri.headers, e.c.acrh) {
+		// Echoing the requested headers (methods) is no evidence of
+		// reflection by itself: rs/cors, for one, answers every passing
+		// preflight with exactly the ACRH (and ACRM) it was sent, after
+		// checking them against its allow-list. Only a name no allow-list
+		// holds, allowed all the same, shows the server allows whatever
+		// is asked (implausibleName). Preflights that echo are watched:
+		// once the API is shown to reflect, their warning appears too.
+		if len(e.c.acrh) > 0 && ri.okACAH {
+			if sameSet(ri.headers, e.c.acrh) {
 				interesting = interesting || !api.acahReflects
-				if !api.acahReflects && recordList(&api.acrhEchoed, &api.nAcrh, e.c.acrh) {
+			}
+			if !api.acahReflects {
+				if n := implausibleAllowed(e.c.acrh, ri.headers); n != "" {
 					api.acahReflects, flipped = true, true
+					api.acahProof = reflectionProof{flow: f.ID, name: n}
 				}
 			}
 		}
-		if acam := ri.acam; ri.hasACAM && acam == e.c.acrm && !isSafelistedMethod(acam) {
-			interesting = interesting || !api.acamReflects
-			if !api.acamReflects && record(&api.acrmEchoed, &api.nAcrm, acam) {
+		if acam := ri.acam; ri.hasACAM && ri.okACAM && e.c.acrm != "" {
+			if acam == e.c.acrm && !isSafelistedMethod(acam) {
+				interesting = interesting || !api.acamReflects
+			}
+			if !api.acamReflects && containsString(ri.methods, e.c.acrm) && implausibleName(lowerASCII(e.c.acrm)) {
 				api.acamReflects, flipped = true, true
+				api.acamProof = reflectionProof{flow: f.ID, name: e.c.acrm}
 			}
 		}
 	}
@@ -340,15 +338,16 @@ func (s *state) preflightWarnings(e *entry, v *Verdict, api *apiState, wl *warnL
 			add(WarnAuthorizationByWildcard, hACAH, authzWildcardText)
 		}
 	}
-	if api.acahReflects {
-		if ri.okACAH && len(c.acrh) > 0 && sameSet(ri.headers, c.acrh) {
-			add(WarnReflectedHeaders, hACAH, "Access-Control-Allow-Headers echoes whatever Access-Control-Request-Headers asks for: every header any page wants is allowed. List the headers your API actually accepts.")
-		}
+	if api.acahReflects && ri.okACAH && len(c.acrh) > 0 &&
+		(sameSet(ri.headers, c.acrh) || implausibleAllowed(c.acrh, ri.headers) != "") {
+		add(WarnReflectedHeaders, hACAH, "Access-Control-Allow-Headers echoes whatever Access-Control-Request-Headers asks for: "+
+			api.acahProof.String("header")+" Every header any page sends is allowed; list the headers your API actually accepts.")
 	}
 	acam, methods := ri.acam, ri.methods
 	switch {
-	case api.acamReflects && acam == c.acrm:
-		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods echoes whatever Access-Control-Request-Method asks for. List the methods your API actually accepts.")
+	case api.acamReflects && (acam == c.acrm && !isSafelistedMethod(acam) || containsString(methods, c.acrm) && implausibleName(lowerASCII(c.acrm))):
+		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods echoes whatever Access-Control-Request-Method asks for: "+
+			api.acamProof.String("method")+" List the methods your API actually accepts.")
 	case containsFold(methods, "TRACE") || containsFold(methods, "CONNECT") || containsFold(methods, "TRACK") || len(methods) >= 8:
 		add(WarnReflectedMethods, hACAM, "Access-Control-Allow-Methods lists every method ("+acam+"). List only the methods your API actually accepts.")
 	}
@@ -373,6 +372,88 @@ func (s *state) preflightWarnings(e *entry, v *Verdict, api *apiState, wl *warnL
 		}
 		add(WarnPreflightNotCached, hACMA, msg)
 	}
+}
+
+// reflectionProof is the preflight that showed an API reflects: it was
+// allowed a header name (or method) no allow-list holds.
+type reflectionProof struct {
+	flow capture.FlowID
+	name string
+}
+
+// String says what the proof shows; what is "header" or "method".
+func (p reflectionProof) String(what string) string {
+	return "preflight #" + strconv.FormatUint(uint64(p.flow), 10) + " asked for the " + what + " " + p.name +
+		", which no allow-list holds, and the answer allowed it (a server that checks its allow-list before echoing the requested " +
+		what + "s, as rs/cors does, would have refused it)."
+}
+
+// implausibleAllowed returns the first of the requested header names
+// (lower case) that the allowed list names explicitly and that no
+// allow-list would hold, or "".
+func implausibleAllowed(requested, allowed []string) string {
+	for _, n := range requested {
+		if implausibleName(n) && containsString(allowed, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// implausibleName reports a lower-case header name or method that no
+// server's allow-list holds: one made to test whether a server reflects
+// (a placeholder or attack word such as "x-foo" or "x-evil", or a
+// random-looking token such as a UUID). Real header names (x-request-id,
+// x-b3-traceid, x-amz-content-sha256, x-goog-ext-123-bin, traceparent…)
+// never look like that.
+func implausibleName(n string) bool {
+	for n != "" {
+		i := strings.IndexAny(n, "-_.")
+		seg := n
+		if i >= 0 {
+			seg, n = n[:i], n[i+1:]
+		} else {
+			n = ""
+		}
+		switch seg {
+		case "evil", "attacker", "canary", "pwn", "pwned", "xss", "bogus", "arbitrary", "nonexistent",
+			"foo", "bar", "baz", "qux", "quux", "asdf", "qwerty":
+			return true
+		}
+		if randomLooking(seg) {
+			return true
+		}
+	}
+	return false
+}
+
+// randomLooking reports a token of at least 8 letters and digits, with
+// at least two of each, switching between them at least three times:
+// what random identifiers (hex, base36, UUID parts) look like, and words
+// with a number in them (sha256digest, oauth2token) do not.
+func randomLooking(seg string) bool {
+	if len(seg) < 8 {
+		return false
+	}
+	digits, letters, switches := 0, 0, 0
+	prevDigit := false
+	for i := 0; i < len(seg); i++ {
+		b := seg[i]
+		isDigit := b >= '0' && b <= '9'
+		switch {
+		case isDigit:
+			digits++
+		case b >= 'a' && b <= 'z':
+			letters++
+		default:
+			return false
+		}
+		if i > 0 && isDigit != prevDigit {
+			switches++
+		}
+		prevDigit = isDigit
+	}
+	return digits >= 2 && letters >= 2 && switches >= 3
 }
 
 func credsSuffix(creds bool) string {

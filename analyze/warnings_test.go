@@ -117,12 +117,79 @@ func TestWarnings(t *testing.T) {
 			judge: 1, want: WarnInsecureOrigin, not: true,
 		},
 		{
-			name: "ACAH echoing two different ACRH lists is reflection",
+			name: "a static ACAH equal to the one preflight's ACRH is an allow-list, not reflection",
 			flows: []ex{
-				{id: 1, at: 0, method: "OPTIONS", url: u("/h1"), req: chromePreflight(labPage, "PUT", "x-a"), status: 204, resp: okPreflight("PUT", "x-a")},
-				{id: 2, at: 10, method: "OPTIONS", url: u("/h2"), req: chromePreflight(labPage, "PUT", "x-b,x-c"), status: 204, resp: okPreflight("PUT", "x-b, x-c")},
+				{id: 1, at: 0, method: "OPTIONS", url: u("/cart"), req: chromePreflight(labPage, "PUT", "content-type,x-request-id"), status: 204,
+					resp: okPreflight("PUT", "Content-Type, X-Request-Id")},
+			},
+			judge: 1, want: WarnReflectedHeaders, not: true,
+		},
+		{
+			// rs/cors v1.11 answers a passing preflight with the ACRH it
+			// was sent, verbatim, after checking it (cors.go, handlePreflight).
+			name: "ACAH equal to each of two different ACRH lists is what rs/cors does with an allow-list",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h1"), req: chromePreflight(labPage, "PUT", "content-type,x-request-id"), status: 204,
+					resp: okPreflight("PUT", "content-type,x-request-id")},
+				{id: 2, at: 10, method: "OPTIONS", url: u("/h2"), req: chromePreflight(labPage, "GET", "authorization"), status: 204,
+					resp: okPreflight("GET", "authorization")},
+			},
+			judge: 2, want: WarnReflectedHeaders, not: true,
+		},
+		{
+			name: "ACAH allowing a header no allow-list holds is reflection",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h"), req: chromePreflight(labPage, "PUT", "x-evil"), status: 204, resp: okPreflight("PUT", "x-evil")},
 			},
 			judge: 1, want: WarnReflectedHeaders,
+		},
+		{
+			name: "ACAH allowing a random-looking header name is reflection, even merged into a list",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h"), req: chromePreflight(labPage, "PUT", "content-type,x-5f0c2a9e-4b1d"), status: 204,
+					resp: okPreflight("PUT", "authorization, content-type, x-5f0c2a9e-4b1d")},
+			},
+			judge: 1, want: WarnReflectedHeaders,
+		},
+		{
+			name: "once an API is shown to reflect, an earlier preflight that echoed its ACRH gets the warning",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h1"), req: chromePreflight(labPage, "PUT", "content-type"), status: 204, resp: okPreflight("PUT", "content-type")},
+				{id: 2, at: 10, method: "OPTIONS", url: u("/h2"), req: chromePreflight(labPage, "PUT", "x-canary"), status: 204, resp: okPreflight("PUT", "x-canary")},
+			},
+			judge: 1, want: WarnReflectedHeaders,
+		},
+		{
+			name: "... but not one whose ACAH is a fixed list longer than its ACRH",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h1"), req: chromePreflight(labPage, "PUT", "content-type"), status: 204, resp: okPreflight("PUT", "content-type, x-request-id")},
+				{id: 2, at: 10, method: "OPTIONS", url: u("/h2"), req: chromePreflight(labPage, "PUT", "x-canary"), status: 204, resp: okPreflight("PUT", "x-canary")},
+			},
+			judge: 1, want: WarnReflectedHeaders, not: true,
+		},
+		{
+			name: "another API's reflection says nothing about this one",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/h1"), req: chromePreflight(labPage, "PUT", "content-type"), status: 204, resp: okPreflight("PUT", "content-type")},
+				{id: 2, at: 10, method: "OPTIONS", url: labThird + "/h2", req: chromePreflight(labPage, "PUT", "x-canary"), status: 204, resp: okPreflight("PUT", "x-canary")},
+			},
+			judge: 1, want: WarnReflectedHeaders, not: true,
+		},
+		{
+			name: "ACAM echoing ACRM for two different methods is what rs/cors does",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/m1"), req: chromePreflight(labPage, "PUT", ""), status: 204, resp: okPreflight("PUT", "")},
+				{id: 2, at: 10, method: "OPTIONS", url: u("/m2"), req: chromePreflight(labPage, "DELETE", ""), status: 204, resp: okPreflight("DELETE", "")},
+			},
+			judge: 2, want: WarnReflectedMethods, not: true,
+		},
+		{
+			name: "ACAM allowing a method no allow-list holds is reflection, and the earlier echo gets the warning",
+			flows: []ex{
+				{id: 1, at: 0, method: "OPTIONS", url: u("/m1"), req: chromePreflight(labPage, "PUT", ""), status: 204, resp: okPreflight("PUT", "")},
+				{id: 2, at: 10, method: "OPTIONS", url: u("/m2"), req: chromePreflight(labPage, "FOO", ""), status: 204, resp: okPreflight("FOO", "")},
+			},
+			judge: 1, want: WarnReflectedMethods,
 		},
 		{
 			name:  "ACAM listing TRACE",
@@ -206,6 +273,47 @@ func TestReflectionFoundLaterUpdatesEarlierVerdicts(t *testing.T) {
 	vs := a.Ingest(second.flow())
 	if len(vs) != 2 || vs[0].Flow != 2 || vs[1].Flow != 1 || !hasWarning(vs[1], WarnReflectedOrigin) {
 		t.Fatalf("want the new verdict and the updated earlier one, got %v", kinds(vs))
+	}
+}
+
+func TestHeaderReflectionFoundLaterUpdatesEarlierVerdicts(t *testing.T) {
+	a := NewAnalyzer()
+	echo := ex{id: 1, at: 0, method: "OPTIONS", url: u("/a"), req: chromePreflight(labPage, "PUT", "content-type"), status: 204,
+		resp: okPreflight("PUT", "content-type")}
+	probe := ex{id: 2, at: 10, method: "OPTIONS", url: u("/b"), req: chromePreflight(labPage, "PUT", "x-7f3a9c2e1b"), status: 204,
+		resp: okPreflight("PUT", "x-7f3a9c2e1b")}
+	if vs := a.Ingest(echo.flow()); hasWarning(vs[0], WarnReflectedHeaders) {
+		t.Fatal("reflection claimed from one echo")
+	}
+	vs := a.Ingest(probe.flow())
+	if len(vs) != 2 || vs[0].Flow != 2 || vs[1].Flow != 1 || !hasWarning(vs[0], WarnReflectedHeaders) || !hasWarning(vs[1], WarnReflectedHeaders) {
+		t.Fatalf("want the new verdict and the updated earlier one, both warned, got %v", kinds(vs))
+	}
+	for _, w := range vs[1].Warnings {
+		if w.Code == WarnReflectedHeaders && !strings.Contains(w.Message, "preflight #2 asked for the header x-7f3a9c2e1b") {
+			t.Errorf("the warning does not say which preflight proved it: %q", w.Message)
+		}
+	}
+}
+
+func TestImplausibleNames(t *testing.T) {
+	real := []string{"content-type", "x-request-id", "authorization", "x-csrf-token", "x-xsrf-token", "x-requested-with",
+		"traceparent", "tracestate", "baggage", "sentry-trace", "x-b3-traceid", "x-b3-parentspanid", "x-amz-content-sha256",
+		"x-amz-security-token", "x-goog-api-key", "x-goog-ext-353267353-bin", "x-client-data", "x-api-key", "apikey",
+		"x-supabase-api-version", "x-stainless-package-version", "x-ms-client-request-id", "ocp-apim-subscription-key",
+		"x-datadog-parent-id", "x-http-method-override", "x-oauth2token", "x-sha256digest", "if-none-match",
+		"put", "patch", "delete", "propfind", "mkcalendar", "purge", "query"}
+	for _, n := range real {
+		if implausibleName(n) {
+			t.Errorf("%q taken for a name no allow-list holds", n)
+		}
+	}
+	made := []string{"x-evil", "x-foo", "foo", "x-canary", "x-pwned", "x-5f0c2a9e", "5f0c2a9e-4b1d-4c8e-9a57-1d2f3e4a5b6c",
+		"x-corscope-k3j9x2m7q1", "x_attacker_header", "bogus"}
+	for _, n := range made {
+		if !implausibleName(n) {
+			t.Errorf("%q not recognised as made up", n)
+		}
 	}
 }
 
