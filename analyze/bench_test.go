@@ -99,6 +99,38 @@ func BenchmarkAnalyzeAll(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(flows)), "ns/flow")
 		b.ReportMetric(allocsPerFlow(b, func() { AnalyzeAll(flows) }, len(flows)), "allocs/flow")
 	})
+	// The same mix where every page load sets a session cookie, as real
+	// sites do: the cookie-jar model is then filled, and every CORS
+	// request without a Cookie header consults it.
+	withCookies := withSessionCookies(flows)
+	b.Run("analyze-100k-cookies", func(b *testing.B) {
+		b.ReportAllocs()
+		var vs []Verdict
+		for i := 0; i < b.N; i++ {
+			vs = AnalyzeAll(withCookies)
+		}
+		if len(vs) != len(withCookies) {
+			b.Fatal("lost verdicts")
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(withCookies)), "ns/flow")
+		b.ReportMetric(allocsPerFlow(b, func() { AnalyzeAll(withCookies) }, len(withCookies)), "allocs/flow")
+	})
+}
+
+// withSessionCookies returns a copy of flows in which every navigation's
+// response sets a session cookie.
+func withSessionCookies(flows []capture.Flow) []capture.Flow {
+	out := append([]capture.Flow(nil), flows...)
+	for i := range out {
+		f := &out[i]
+		if f.Response == nil || f.Request.Header.Get("Sec-Fetch-Mode") != "navigate" {
+			continue
+		}
+		r := *f.Response
+		r.Header = append(append(capture.Headers(nil), r.Header...), capture.Header{Name: "Set-Cookie", Value: "session=0123456789abcdef; Path=/; HttpOnly; SameSite=Lax"})
+		f.Response = &r
+	}
+	return out
 }
 
 // BenchmarkIngest1M feeds 1M flows to one Analyzer the way the live
@@ -178,5 +210,21 @@ func TestMixIsRealistic(t *testing.T) {
 	}
 	if cached == 0 || paired == 0 {
 		t.Errorf("cached %d paired %d", cached, paired)
+	}
+	// The cookie variant must reach the jar model: requests for which it
+	// found the cookie the pages set.
+	a := NewAnalyzer()
+	withCookies := withSessionCookies(flows)
+	for _, f := range withCookies {
+		a.Ingest(f)
+	}
+	byJar := 0
+	for _, f := range withCookies {
+		if e := a.st.flows.get(f.ID); e != nil && e.jarHint && a.st.jarWhy[f.ID].name == "session" {
+			byJar++
+		}
+	}
+	if byJar == 0 {
+		t.Error("the jar model found the pages' session cookie for no request of the cookie mix")
 	}
 }

@@ -79,9 +79,6 @@ const expiryMargin = 2 * time.Second
 // a host-only cookie, the Domain attribute's value otherwise.
 type cookieJar struct {
 	byDomain map[string][]jarCookie
-	// setBy lists the domain keys each setter flow stored cookies under,
-	// so forgetting the flow forgets its cookies.
-	setBy map[capture.FlowID][]string
 }
 
 func (j *cookieJar) empty() bool { return len(j.byDomain) == 0 }
@@ -128,12 +125,12 @@ func parseSetCookie(line string) (c setCookieLine, ok bool) {
 		var av string
 		av, attrs, _ = strings.Cut(attrs, ";")
 		key, val, _ := strings.Cut(av, "=")
-		key, val = lowerASCII(trimSP(key)), trimSP(val)
+		key, val = trimSP(key), trimSP(val)
 		if len(val) > 1024 {
 			c.longAttribute = true
 			continue
 		}
-		switch key {
+		switch attributeOf(key) {
 		case "expires":
 			c.hasExpires = true
 			c.expires, c.badExpires = time.Time{}, false
@@ -157,12 +154,12 @@ func parseSetCookie(line string) (c setCookieLine, ok bool) {
 		case "partitioned":
 			c.partitioned = true
 		case "samesite":
-			switch lowerASCII(val) {
-			case "none":
+			switch {
+			case strings.EqualFold(val, "none"):
 				c.sameSite, c.unspecified = ssNone, false
-			case "strict":
+			case strings.EqualFold(val, "strict"):
 				c.sameSite, c.unspecified = ssStrict, false
-			case "lax":
+			case strings.EqualFold(val, "lax"):
 				c.sameSite, c.unspecified = ssLax, false
 			default:
 				c.sameSite, c.unspecified = ssLax, true
@@ -186,6 +183,17 @@ func parseSetCookie(line string) (c setCookieLine, ok bool) {
 		}
 	}
 	return c, true
+}
+
+// attributeOf returns the lower-case name of a cookie attribute corscope
+// reads, compared case-insensitively without allocating, or "".
+func attributeOf(key string) string {
+	for _, a := range [...]string{"path", "secure", "httponly", "samesite", "expires", "max-age", "domain", "partitioned"} {
+		if strings.EqualFold(key, a) {
+			return a
+		}
+	}
+	return ""
 }
 
 // prefixRulesHold checks the cookie name prefixes Chromium enforces
@@ -509,7 +517,6 @@ func cookiePathMatch(reqPath, cookiePath string) bool {
 func (j *cookieJar) put(c jarCookie, key string) {
 	if j.byDomain == nil {
 		j.byDomain = make(map[string][]jarCookie)
-		j.setBy = make(map[capture.FlowID][]string)
 	}
 	list := j.byDomain[key]
 	replaced := false
@@ -527,13 +534,6 @@ func (j *cookieJar) put(c jarCookie, key string) {
 		list = append(list, c)
 	}
 	j.byDomain[key] = list
-	keys := j.setBy[c.setBy]
-	for _, k := range keys {
-		if k == key {
-			return
-		}
-	}
-	j.setBy[c.setBy] = append(keys, key)
 }
 
 // remove deletes the cookie with this identity (a Set-Cookie that
@@ -547,7 +547,8 @@ func (j *cookieJar) forgetName(host, name string) {
 	if j.empty() {
 		return
 	}
-	for _, key := range domainKeys(host) {
+	ip := looksLikeIP(host)
+	for key := host; key != ""; key = parentDomain(key, ip) {
 		j.filter(key, func(c *jarCookie) bool { return c.name == name })
 	}
 }
@@ -572,37 +573,38 @@ func (j *cookieJar) filter(key string, drop func(*jarCookie) bool) {
 }
 
 // forgetSetter drops the cookies a forgotten flow set: the analyzer's
-// memory follows the flows it keeps (losing evidence, never inventing it).
-func (j *cookieJar) forgetSetter(id capture.FlowID) {
-	keys, ok := j.setBy[id]
-	if !ok {
+// memory follows the flows it keeps (losing evidence, never inventing
+// it). The keys they were filed under are read again from its response:
+// its host, and any Domain attribute.
+func (j *cookieJar) forgetSetter(e *entry) {
+	if j.empty() || e.flow.Response == nil {
 		return
 	}
-	delete(j.setBy, id)
-	for _, k := range keys {
-		j.filter(k, func(c *jarCookie) bool { return c.setBy == id })
+	id := e.flow.ID
+	drop := func(c *jarCookie) bool { return c.setBy == id }
+	j.filter(e.c.target.hostName(), drop)
+	for _, kv := range e.flow.Response.Header {
+		if len(kv.Name) != 10 || !strings.EqualFold(kv.Name, "set-cookie") {
+			continue
+		}
+		if c, _ := parseSetCookie(kv.Value); c.hasDomain && c.domain != "" {
+			j.filter(c.domain, drop)
+		}
 	}
 }
 
-// domainKeys are the keys under which cookies host can see are filed:
-// the host itself, then (for names) each parent domain.
-func domainKeys(host string) []string {
-	keys := []string{host}
-	if looksLikeIP(host) {
-		return keys
+// parentDomain steps through the keys under which the cookies a host can
+// see are filed: the host itself, then (for names, not IP addresses) each
+// parent domain; "" ends the walk.
+func parentDomain(key string, ip bool) string {
+	if ip {
+		return ""
 	}
-	for h := host; ; {
-		i := strings.IndexByte(h, '.')
-		if i < 0 {
-			break
-		}
-		h = h[i+1:]
-		if h == "" {
-			break
-		}
-		keys = append(keys, h)
+	i := strings.IndexByte(key, '.')
+	if i < 0 {
+		return ""
 	}
-	return keys
+	return key[i+1:]
 }
 
 // jarEvidence names the cookie that shows a request went without
@@ -632,7 +634,8 @@ func (s *state) cookieFor(e *entry) (jarCookie, bool) {
 	start := e.flow.Timings.Start
 	secureOK := isSecureScheme(c.target.Scheme) || c.target.loop
 	reqPath := urlPath(e.flow.Request.URL)
-	for _, key := range domainKeys(host) {
+	ip := looksLikeIP(host)
+	for key := host; key != ""; key = parentDomain(key, ip) {
 		for _, ck := range s.jar.byDomain[key] {
 			switch {
 			case ck.hostOnly && key != host:

@@ -11,6 +11,7 @@ type credSource uint8
 const (
 	srcNone   credSource = iota // nothing: the mode is unknown
 	srcWire                     // the exchange itself (cookies, pairing, redirects followed)
+	srcJar                      // no Cookie header although the browser held a cookie for the request
 	srcRecord                   // the browser's own record of the load's outcome
 )
 
@@ -53,8 +54,8 @@ func (s *state) credentialsWhy(e *entry) (Credentials, credSource) {
 		case CredInclude:
 			return CredInclude, src
 		case CredOmitted:
-			if omitted != srcWire {
-				omitted = src
+			if omitted == srcNone || src < omitted {
+				omitted = src // the strongest evidence: wire, then jar, then record
 			}
 		}
 		if h.next == 0 {
@@ -113,7 +114,7 @@ func (s *state) hopEvidence(h *entry) (Credentials, credSource) {
 		return CredOmitted, srcWire
 	}
 	if h.jarHint {
-		return CredOmitted, srcWire
+		return CredOmitted, srcJar
 	}
 	if h.flow.Response != nil && h.acc[0].ok() != h.acc[1].ok() {
 		switch recorded(h) {

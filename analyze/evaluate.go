@@ -255,7 +255,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 	case primary.ok():
 		v.Kind = KindAllowed
 		v.Explanation = joinSentences(cacheNote, allowedText(e, v))
-		if e.jarHint && cred == CredOmitted && inc != omit {
+		if credSrc == srcJar && inc != omit {
 			v.Explanation += s.jarNote(e, inc)
 		}
 		if credSrc == srcRecord && inc != omit {
@@ -275,7 +275,7 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 			}
 		}
 		v.Explanation = joinSentences(cacheNote, v.Explanation)
-		if e.jarHint && cred == CredOmitted && alt == nil && inc != omit {
+		if credSrc == srcJar && inc != omit {
 			v.Explanation += s.jarNote(e, inc)
 		}
 		if credSrc == srcRecord && inc != omit {
@@ -324,21 +324,36 @@ func (s *state) evalRequest(e *entry, v *Verdict) {
 // earlier requests that carried cookies. inc is what a credentialed
 // request would have met.
 func (s *state) jarNote(e *entry, inc result) string {
-	fails := " (a credentialed request would fail with " + inc.code.String() + ")."
-	if inc.ok() {
-		fails = "."
-	}
+	var b strings.Builder
+	b.Grow(300)
+	b.WriteString(" No Cookie was sent although ")
 	if ev, ok := s.jarWhy[e.flow.ID]; ok {
-		ss := ev.sameSite.String()
+		b.WriteString("the browser held the cookie \"")
+		b.WriteString(ev.name)
+		b.WriteString("\" (set by the Set-Cookie of #")
+		writeID(&b, ev.flow)
+		b.WriteString(", ")
 		if ev.unspec {
-			ss = "no SameSite attribute, which Chrome treats as Lax"
+			b.WriteString("no SameSite attribute, which Chrome treats as Lax")
+		} else {
+			b.WriteString(ev.sameSite.String())
 		}
-		return " No Cookie was sent although the browser held the cookie \"" + ev.name + "\" (set by the Set-Cookie of #" +
-			strconv.FormatUint(uint64(ev.flow), 10) + ", " + ss + ") that a credentialed request to " + e.host +
-			" would carry, so the page made it without credentials" + fails
+		b.WriteString(") that a credentialed request to ")
+		b.WriteString(e.host)
+		b.WriteString(" would carry")
+	} else {
+		b.WriteString("earlier requests to ")
+		b.WriteString(e.host)
+		b.WriteString(" carried cookies")
 	}
-	return " No Cookie was sent although earlier requests to " + e.host +
-		" carried cookies, so the page made it without credentials" + fails
+	b.WriteString(", so the page made it without credentials")
+	if !inc.ok() {
+		b.WriteString(" (a credentialed request would fail with ")
+		b.WriteString(inc.code.String())
+		b.WriteString(")")
+	}
+	b.WriteString(".")
+	return b.String()
 }
 
 // recordedNotCORS turns v into the not-cors verdict of a request whose

@@ -672,7 +672,7 @@ func (s *state) forget(id capture.FlowID) {
 	s.flows.del(id)
 	s.forgetCookies(e)
 	if e.cookiesSeen {
-		s.jar.forgetSetter(id)
+		s.jar.forgetSetter(e)
 	}
 	if e.jarHint && s.jarWhy != nil {
 		delete(s.jarWhy, id)
