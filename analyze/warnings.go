@@ -38,11 +38,12 @@ const watchCap = 256
 type apiState struct {
 	refs int
 
-	echoed    [2]string // distinct Origins echoed in ACAO with ACAC true
-	nEchoed   int
-	reflects  bool
-	acaoFirst string // first specific ACAO value seen
-	varies    bool   // two different specific ACAO values seen
+	// reflects: ACAO with ACAC true echoed an Origin no allow-list holds
+	// (null, or a made-up one like https://evil.example); echoedProof is it.
+	reflects    bool
+	echoedProof string
+	acaoFirst   string // first specific ACAO value seen
+	varies      bool   // two different specific ACAO values seen
 	// acahReflects / acamReflects: a preflight's ACAH (ACAM) allowed a
 	// header name (method) no allow-list holds, which only a server that
 	// echoes whatever is asked does; the proofs say which preflight.
@@ -87,18 +88,16 @@ func (a *apiState) unwatch(id capture.FlowID) {
 	}
 }
 
-// record adds v to a two-slot set and reports whether it now holds two.
-func record(set *[2]string, n *int, v string) bool {
-	for i := 0; i < *n; i++ {
-		if set[i] == v {
-			return *n >= 2
-		}
+// implausibleOrigin reports an Origin that no server's allow-list holds:
+// null, or one whose host is made up to test reflection (evil.example, a
+// random-looking name). Two ordinary origins both echoed with credentials
+// prove nothing: an allow-list of two is correct configuration.
+func implausibleOrigin(origin string) bool {
+	if origin == "null" {
+		return true
 	}
-	if *n < 2 {
-		set[*n] = v
-		*n++
-	}
-	return *n >= 2
+	o := parseOrigin(origin)
+	return !o.Opaque && implausibleName(lowerASCII(o.Host))
 }
 
 // observe feeds a flow's response into its API's cross-flow observations,
@@ -122,8 +121,8 @@ func (s *state) observe(e *entry) []capture.FlowID {
 	if has && acao != "*" && acao != "" {
 		if acao == e.c.origin && acac == "true" {
 			interesting = interesting || !api.reflects
-			if !api.reflects && (acao == "null" || record(&api.echoed, &api.nEchoed, acao)) {
-				api.reflects, flipped = true, true
+			if !api.reflects && implausibleOrigin(acao) {
+				api.reflects, api.echoedProof, flipped = true, acao, true
 			}
 		}
 		if !e.c.preflight {
@@ -245,13 +244,7 @@ func (s *state) warnings(e *entry, v *Verdict) []Warning {
 		add(WarnNullOrigin, hACAO, msg)
 	}
 	if hasACAO && acao == c.origin && credsAllowed && api.reflects {
-		// nEchoed stops counting at two, so the message is one of two
-		// constants.
-		msg := reflectedOriginText
-		if api.nEchoed >= 2 {
-			msg = reflectedOriginsText
-		}
-		add(WarnReflectedOrigin, hACAO, msg)
+		add(WarnReflectedOrigin, hACAO, reflectedOriginText+" (it even echoed "+api.echoedProof+")"+reflectedOriginRisk)
 	}
 	if hasACAO && acao == c.origin && c.target.Scheme == "https" {
 		if o := parseOrigin(acao); !o.Opaque && o.Scheme == "http" && !o.isLoopback() {
@@ -321,9 +314,8 @@ func (l *warnList) add(code, header, msg string) {
 }
 
 const (
-	reflectedOriginText  = "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true" + reflectedOriginRisk
-	reflectedOriginsText = "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true (seen for 2 different origins)" + reflectedOriginRisk
-	reflectedOriginRisk  = ": any website the user visits can make credentialed requests here and read the answers. Check the Origin against an allow-list."
+	reflectedOriginText = "The server echoes the request's Origin into Access-Control-Allow-Origin with Access-Control-Allow-Credentials: true"
+	reflectedOriginRisk = ": any website the user visits can make credentialed requests here and read the answers. Check the Origin against an allow-list."
 )
 
 const authzWildcardText = "Authorization is allowed only by Access-Control-Allow-Headers: *. Chrome and Firefox accept that today through a deprecated behaviour (DevTools shows an AuthorizationCoveredByWildcard issue); the spec says '*' does not cover Authorization. List authorization explicitly."

@@ -49,6 +49,22 @@ func TestWarnings(t *testing.T) {
 			judge: 2, want: WarnReflectedOrigin, not: true,
 		},
 		{
+			name: "an allow-list of two real origins, both with credentials, is not reflection",
+			flows: []ex{
+				{id: 1, at: 0, method: "GET", url: u("/me"), req: reqFrom("https://app.example.com", "Cookie: s=1"), status: 200,
+					resp: []string{"Access-Control-Allow-Origin: https://app.example.com", creds, "Vary: Origin"}},
+				{id: 2, at: 5, method: "GET", url: u("/me"), req: reqFrom("https://admin.example.com", "Cookie: s=1"), status: 200,
+					resp: []string{"Access-Control-Allow-Origin: https://admin.example.com", creds, "Vary: Origin"}},
+			},
+			judge: 2, want: WarnReflectedOrigin, not: true,
+		},
+		{
+			name: "echoing a random-looking origin with credentials is reflection",
+			flows: []ex{{id: 1, method: "GET", url: u("/me"), req: reqFrom("https://q7x2k9v4m1.example", "Cookie: s=1"), status: 200,
+				resp: []string{"Access-Control-Allow-Origin: https://q7x2k9v4m1.example", creds}}},
+			judge: 1, want: WarnReflectedOrigin,
+		},
+		{
 			name:  "echoing Origin null with credentials is reflection at once",
 			flows: []ex{{id: 1, method: "GET", url: u("/me"), req: reqFrom("null", "Cookie: s=1"), status: 200, resp: []string{"Access-Control-Allow-Origin: null", creds}}},
 			judge: 1, want: WarnReflectedOrigin,
