@@ -139,14 +139,8 @@ func reqKindOf(n string) reqKind {
 	return rqOther
 }
 
-// classify reads the request of f, in one pass over its headers.
-func classify(f *capture.Flow) class {
-	c, _ := classifyOrigin(f)
-	return c
-}
-
-// classifyOrigin is classify that also returns the parsed Origin header
-// (opaque when absent).
+// classifyOrigin reads the request of f, in one pass over its headers, and
+// also returns the parsed Origin header (opaque when absent).
 func classifyOrigin(f *capture.Flow) (class, origin) {
 	var c class
 	h := f.Request.Header
