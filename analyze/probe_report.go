@@ -312,8 +312,8 @@ type probeJSON struct {
 	Exchanges       []probeJSONExch `json:"exchanges"`
 	Headers         []probeJSONRef  `json:"headers"`
 	Warnings        []probeJSONWarn `json:"warnings"`
-	Fix             *probeJSONSpec  `json:"fix"`
-	Fixes           []probeJSONFix  `json:"fixes"`
+	Fix             *ReportFixSpec  `json:"fix"`
+	Fixes           []ReportFix     `json:"fixes"`
 }
 
 type probeJSONHeader struct {
@@ -362,27 +362,6 @@ type probeJSONWarn struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Header  string `json:"header"`
-}
-
-type probeJSONSpec struct {
-	Origin             string   `json:"origin"`
-	Methods            []string `json:"methods"`
-	Headers            []string `json:"headers"`
-	Expose             []string `json:"expose"`
-	Credentials        bool     `json:"credentials"`
-	MaxAge             int      `json:"maxAge"`
-	Path               string   `json:"path"`
-	PreflightUnhandled bool     `json:"preflightUnhandled"`
-	BothLocal          bool     `json:"bothLocal"`
-	APIOrigin          string   `json:"apiOrigin"`
-}
-
-type probeJSONFix struct {
-	Framework string `json:"framework"`
-	Title     string `json:"title"`
-	Language  string `json:"language"`
-	Snippet   string `json:"snippet"`
-	Note      string `json:"note"`
 }
 
 func jsonHeaders(h capture.Headers) []probeJSONHeader {
@@ -434,7 +413,7 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 		Exchanges:      []probeJSONExch{},
 		Headers:        []probeJSONRef{},
 		Warnings:       []probeJSONWarn{},
-		Fixes:          []probeJSONFix{},
+		Fixes:          []ReportFix{},
 	}
 	for i, f := range r.Flows {
 		e := probeJSONExch{
@@ -470,12 +449,8 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 		doc.Warnings = append(doc.Warnings, probeJSONWarn{Code: wn.Code, Message: wn.Message, Header: wn.Header})
 	}
 	if spec := r.FixSpec(); spec != nil {
-		doc.Fix = &probeJSONSpec{
-			Origin: spec.Origin, Methods: orEmpty(spec.Methods), Headers: orEmpty(spec.Headers),
-			Expose: orEmpty(spec.Expose), Credentials: spec.Credentials, MaxAge: spec.MaxAge,
-			Path: spec.Path, PreflightUnhandled: spec.PreflightUnhandled, BothLocal: spec.BothLocal,
-			APIOrigin: spec.APIOrigin,
-		}
+		// The same shape as analyze --format json's "fix".
+		doc.Fix = newReportFixSpec(*spec)
 		var fixes []Fix
 		if framework != "" {
 			fix, err := FixFor(*spec, framework)
@@ -487,7 +462,7 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 			fixes = Fixes(*spec)
 		}
 		for _, f := range fixes {
-			doc.Fixes = append(doc.Fixes, probeJSONFix{Framework: f.Framework, Title: f.Title, Language: f.Language, Snippet: f.Snippet, Note: f.Note})
+			doc.Fixes = append(doc.Fixes, ReportFix(f))
 		}
 	}
 	enc := json.NewEncoder(w)
