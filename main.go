@@ -7,19 +7,14 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -326,18 +321,30 @@ func runRoot(cmd *cobra.Command, c *common, pf *proxyFlags) error {
 	if pf.insecureUpstream {
 		notice = "--insecure-upstream: upstream TLS certificates are NOT verified"
 	}
-	launcher := &browsers{proxy: p.Addr(), ca: p.CA()}
+	launcher := &browser.Launcher{Options: browser.Options{
+		Proxy: p.Addr(), SPKI: p.CA().SPKIHash(), CACertFile: p.CA().CertPath,
+	}}
 	uiErr := ui.Run(ctx, ui.Options{
 		Store: p.Store(), Analyzer: analyze.NewAnalyzer(), Live: true,
 		ListenAddr: p.Addr(), Home: c.home, SaveOnExit: pf.har, Notice: notice,
-		Export:        harWriter(pf.includeSecrets),
-		LaunchBrowser: launcher.launch,
+		Export: harWriter(pf.includeSecrets),
+		LaunchBrowser: func(ctx context.Context) (string, error) {
+			b, err := launcher.Launch(ctx)
+			if err != nil {
+				return "", err
+			}
+			msg := "started " + filepath.Base(b.Path) + " through corscope (fresh profile; localhost included)"
+			if len(b.Notes) > 0 {
+				msg += "; " + strings.Join(b.Notes, "; ")
+			}
+			return msg, nil
+		},
 		TLS: func() ui.TLSStats {
 			in, rej := p.TLSStats()
 			return ui.TLSStats{Intercepted: in, Rejected: rej}
 		},
 	})
-	launcher.stopAll()
+	_ = launcher.Close()
 	sctx, done := context.WithTimeout(context.Background(), capture.DefaultGrace)
 	_ = p.Shutdown(sctx)
 	done()
@@ -543,7 +550,7 @@ Exit status: 0 the page could read the response, 1 blocked, 2 usage or network e
 					return exitCode(2, fmt.Errorf("unknown --framework %q: use one of %s", framework, strings.Join(analyze.Frameworks(), ", ")))
 				}
 			}
-			rt, err := newProbeTransport(proxy, c.home)
+			rt, err := analyze.NewProbeTransport(proxy, capture.CACertPath(c.home))
 			if err != nil {
 				return exitCode(2, err)
 			}
@@ -579,43 +586,6 @@ Exit status: 0 the page could read the response, 1 blocked, 2 usage or network e
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
 	_ = cmd.MarkFlagRequired("origin")
 	return cmd
-}
-
-// newProbeTransport builds the probe's RoundTripper: direct, or through a
-// running corscope at proxyAddr, trusting that corscope's CA (from the
-// home directory) for intercepted HTTPS. Environment proxies are ignored,
-// as by the proxy itself: a silent detour would change what is probed.
-func newProbeTransport(proxyAddr, home string) (http.RoundTripper, error) {
-	t := &http.Transport{
-		Proxy:               nil,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   true,
-		TLSHandshakeTimeout: 10 * time.Second,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
-	}
-	if proxyAddr == "" {
-		return t, nil
-	}
-	if !strings.Contains(proxyAddr, "://") {
-		proxyAddr = "http://" + proxyAddr
-	}
-	pu, err := url.Parse(proxyAddr)
-	if err != nil || pu.Host == "" {
-		return nil, fmt.Errorf("--proxy %q is not an address: give host:port, e.g. 127.0.0.1:8080", proxyAddr)
-	}
-	t.Proxy = http.ProxyURL(pu)
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	caPath := filepath.Join(home, "ca-cert.pem")
-	if pem, err := os.ReadFile(caPath); err == nil {
-		pool.AppendCertsFromPEM(pem)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("cannot read corscope's CA %s: %v", caPath, err)
-	}
-	t.TLSClientConfig.RootCAs = pool
-	return t, nil
 }
 
 func newBrowserCmd(c *common) *cobra.Command {
@@ -700,40 +670,6 @@ func startBrowser(ctx context.Context, o browser.Options, proxy string, ca *capt
 		fmt.Fprintln(stderr, "corscope: "+n)
 	}
 	return b, nil
-}
-
-// browsers starts browsers for the interface's `B` and stops them when
-// corscope exits (their proxy is going away).
-type browsers struct {
-	proxy string
-	ca    *capture.CA
-
-	mu      sync.Mutex
-	running []*browser.Browser
-}
-
-func (bs *browsers) launch(ctx context.Context) (string, error) {
-	b, err := startBrowser(ctx, browser.Options{}, bs.proxy, bs.ca, io.Discard)
-	if err != nil {
-		return "", err
-	}
-	bs.mu.Lock()
-	bs.running = append(bs.running, b)
-	bs.mu.Unlock()
-	msg := "started " + filepath.Base(b.Path) + " through corscope (fresh profile; localhost included)"
-	if len(b.Notes) > 0 {
-		msg += "; " + strings.Join(b.Notes, "; ")
-	}
-	return msg, nil
-}
-
-func (bs *browsers) stopAll() {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	for _, b := range bs.running {
-		_ = b.Stop()
-	}
-	bs.running = nil
 }
 
 func newDemoCmd(c *common) *cobra.Command {

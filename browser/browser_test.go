@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -206,5 +207,36 @@ func needChromium(t *testing.T) {
 			t.Fatal("Chromium is required here:", err)
 		}
 		t.Skip("Chromium not installed:", err)
+	}
+}
+
+func TestLauncherStopsItsBrowsersOnClose(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	l := &Launcher{Options: Options{Proxy: "127.0.0.1:" + freePort(t), Headless: true}}
+	var started []*Browser
+	for i := 0; i < 2; i++ {
+		b, err := l.Launch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started = append(started, b)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range started {
+		select {
+		case <-b.Done():
+		default:
+			t.Error("a launched browser is still running after Close")
+		}
+		if _, err := os.Stat(b.Profile); !os.IsNotExist(err) {
+			t.Errorf("profile %s left after Close", b.Profile)
+		}
+	}
+	if _, err := l.Launch(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Launch after Close = %v, want ErrClosed", err)
 	}
 }

@@ -49,11 +49,16 @@ type CA struct {
 // It refuses a key file that other users can read, and a CA that has
 // expired: either means the CA can no longer be trusted as it is, and the
 // error says what to do.
+// CACertPath returns where the CA certificate of the corscope home dir is
+// (or will be), without creating anything: for clients that only need to
+// trust a running corscope's CA, such as 'corscope probe --proxy'.
+func CACertPath(dir string) string { return filepath.Join(dir, caCertFile) }
+
 func LoadOrCreateCA(dir string) (*CA, error) {
 	if dir == "" {
 		return nil, errors.New("no directory for the CA: set --home or CORSCOPE_HOME")
 	}
-	ca := &CA{CertPath: filepath.Join(dir, caCertFile), KeyPath: filepath.Join(dir, caKeyFile)}
+	ca := &CA{CertPath: CACertPath(dir), KeyPath: filepath.Join(dir, caKeyFile)}
 	fi, err := os.Stat(ca.KeyPath)
 	switch {
 	case err == nil:

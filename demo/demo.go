@@ -86,7 +86,7 @@ type Demo struct {
 	served  chan error
 
 	mu       sync.Mutex
-	browsers []*browser.Browser
+	launcher *browser.Launcher // `B` in the interface
 	stopping sync.WaitGroup
 	closed   bool
 }
@@ -141,6 +141,9 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	}
 	d.served = make(chan error, 1)
 	go func() { d.served <- d.Proxy.Serve() }()
+	d.launcher = &browser.Launcher{Options: browser.Options{
+		Proxy: d.Proxy.Addr(), SPKI: d.Proxy.CA().SPKIHash(), URL: d.FrontendURL(),
+	}}
 
 	dctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -223,24 +226,11 @@ func (d *Demo) Close() error {
 		return nil
 	}
 	d.closed = true
-	bs := d.browsers
-	d.browsers = nil
 	d.mu.Unlock()
 
-	var (
-		errs  []error
-		errMu sync.Mutex
-	)
-	for _, b := range bs {
-		d.stopping.Add(1)
-		go func() {
-			defer d.stopping.Done()
-			if err := b.Stop(); err != nil {
-				errMu.Lock()
-				errs = append(errs, err)
-				errMu.Unlock()
-			}
-		}()
+	var errs []error
+	if d.launcher != nil {
+		errs = append(errs, d.launcher.Close())
 	}
 	d.stopping.Wait()
 	if d.Proxy != nil {

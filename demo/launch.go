@@ -14,24 +14,17 @@ import (
 // is stopped by Close.
 func (d *Demo) LaunchBrowser(ctx context.Context) (string, error) {
 	d.mu.Lock()
-	closed := d.closed
+	closed, l := d.closed, d.launcher
 	d.mu.Unlock()
-	if closed {
+	if closed || l == nil {
 		return "", errors.New("the demo has stopped")
 	}
-	b, err := browser.Start(ctx, browser.Options{
-		Proxy: d.Proxy.Addr(), SPKI: d.Proxy.CA().SPKIHash(), URL: d.FrontendURL(),
-	})
+	b, err := l.Launch(ctx)
+	if errors.Is(err, browser.ErrClosed) {
+		return "", errors.New("the demo has stopped")
+	}
 	if err != nil {
 		return "", err
 	}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		_ = b.Stop()
-		return "", errors.New("the demo has stopped")
-	}
-	d.browsers = append(d.browsers, b)
-	d.mu.Unlock()
 	return "started " + filepath.Base(b.Path) + " on the demo page " + d.FrontendURL() + " through corscope (fresh profile)", nil
 }
