@@ -44,14 +44,12 @@ const (
 // Calls returns the calls the page makes, in order: the two controls, then
 // the planted mistakes.
 //
-// The order matters twice. The credentialed PUT /api/cart comes before
-// GET /api/status: its Cookie header shows corscope that the browser holds
-// a cookie for localhost, so a later request without one was made without
-// credentials, and the plain GET is decidably allowed (reference/cors.md
-// §7.1; without that evidence it is undecidable). And the last call is the
-// one the live interface has selected when it opens (it follows the newest
-// flow), so it is a mistake with much to show: a preflight refused by
-// authentication.
+// The last call is the one the live interface has selected when it opens
+// (it follows the newest flow), so it is a mistake with much to show: a
+// preflight refused by authentication. (The plain GET /api/status is
+// decidably allowed wherever it stands: the page's Set-Cookie shows
+// corscope that the browser holds a cookie a credentialed request would
+// have carried.)
 func Calls() []Call {
 	return []Call{
 		{
