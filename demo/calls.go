@@ -46,10 +46,13 @@ const (
 //
 // The last call is the one the live interface has selected when it opens
 // (it follows the newest flow), so it is a mistake with much to show: a
-// preflight refused by authentication. (The plain GET /api/status is
-// decidably allowed wherever it stands: the page's Set-Cookie shows
-// corscope that the browser holds a cookie a credentialed request would
-// have carried.)
+// preflight refused by authentication.
+//
+// The credentialed PUT /api/cart comes before GET /api/status. With
+// Chromium the page's own Set-Cookie already shows corscope that the
+// browser holds a cookie a credentialed request would carry, so the plain
+// GET is decidably allowed; the probe driver loads no page, and there the
+// PUT's Cookie header is that evidence (reference/cors.md §7.1).
 func Calls() []Call {
 	return []Call{
 		{
