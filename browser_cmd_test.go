@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corscope/corscope/browser"
 	"github.com/corscope/corscope/internal/testenv"
 )
 
@@ -79,6 +80,21 @@ func pages(t *testing.T) (plainURL, tlsURL, tlsCA string) {
 
 func TestBrowserCommandUsesARunningCorscope(t *testing.T) {
 	needChromium(t)
+	testBrowserThroughRunningCorscope(t)
+}
+
+// Firefox gets localhost through the proxy (allow_hijacking_localhost) and
+// trusts corscope's CA through the throwaway profile's own certificate
+// store (NSS certutil).
+func TestBrowserCommandFirefoxThroughARunningCorscope(t *testing.T) {
+	if _, err := browser.Find(browser.Firefox); err != nil {
+		testenv.Missing(t, "Firefox", "apt-get install -y firefox-esr libnss3-tools", err)
+	}
+	testenv.LookPath(t, "certutil", "apt-get install -y libnss3-tools")
+	testBrowserThroughRunningCorscope(t, "--firefox")
+}
+
+func testBrowserThroughRunningCorscope(t *testing.T, extra ...string) {
 	bin := corscopeBinary(t)
 	plainURL, tlsURL, tlsCA := pages(t)
 	home := filepath.Join(t.TempDir(), "home")
@@ -94,7 +110,7 @@ func TestBrowserCommandUsesARunningCorscope(t *testing.T) {
 	waitText(t, &capErr, "recording on", "capture start", func() string { return "" })
 
 	for _, page := range []string{plainURL, tlsURL} {
-		b := exec.Command(bin, "browser", "--headless", "--listen", addr, "--home", home, page)
+		b := exec.Command(bin, append(append([]string{"browser", "--headless", "--listen", addr, "--home", home}, extra...), page)...)
 		var bOut lockedBuffer
 		b.Stdout, b.Stderr = &bOut, &bOut
 		if err := b.Start(); err != nil {
@@ -105,7 +121,7 @@ func TestBrowserCommandUsesARunningCorscope(t *testing.T) {
 		if err := b.Wait(); err != nil {
 			t.Errorf("browser command exited with %v after SIGINT:\n%s", err, bOut.String())
 		}
-		if !strings.Contains(bOut.String(), "browsing through the corscope on "+addr) {
+		if !strings.Contains(bOut.String(), "is browsing through the corscope on "+addr) {
 			t.Errorf("the browser command did not say it uses the running corscope:\n%s", bOut.String())
 		}
 	}

@@ -227,7 +227,9 @@ func prepareFirefoxProfile(profile string, o Options) ([]string, error) {
 		fmt.Sprintf(`user_pref("network.proxy.http_port", %s);`, port),
 		fmt.Sprintf(`user_pref("network.proxy.ssl", %q);`, host),
 		fmt.Sprintf(`user_pref("network.proxy.ssl_port", %s);`, port),
-		`user_pref("network.proxy.no_proxies_on", "");`,
+		// Firefox's own services go direct, like Chromium's housekeeping
+		// hosts (chromiumBypass); localhost is NOT in the list.
+		fmt.Sprintf(`user_pref("network.proxy.no_proxies_on", %q);`, firefoxBypass),
 		// Firefox never proxies localhost unless told to.
 		`user_pref("network.proxy.allow_hijacking_localhost", true);`,
 		`user_pref("browser.shell.checkDefaultBrowser", false);`,
@@ -237,6 +239,11 @@ func prepareFirefoxProfile(profile string, o Options) ([]string, error) {
 		`user_pref("app.update.enabled", false);`,
 		`user_pref("network.captive-portal-service.enabled", false);`,
 	}
+	// Firefox's own background traffic (remote settings, updates, safe
+	// browsing, telemetry, region and geolocation look-ups) would fill the
+	// user's capture with dozens of mozilla.org flows before the first
+	// page loads.
+	prefs = append(prefs, firefoxQuiet...)
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(strings.Join(prefs, "\n")+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("browser: write Firefox prefs: %w", err)
 	}
@@ -257,6 +264,51 @@ func prepareFirefoxProfile(profile string, o Options) ([]string, error) {
 	}
 	return nil, nil
 }
+
+// firefoxQuiet are prefs that stop Firefox's background requests.
+var firefoxQuiet = []string{
+	`user_pref("app.normandy.enabled", false);`,
+	`user_pref("app.update.auto", false);`,
+	`user_pref("browser.discovery.enabled", false);`,
+	`user_pref("browser.newtabpage.enabled", false);`,
+	`user_pref("browser.newtabpage.activity-stream.feeds.system.topstories", false);`,
+	`user_pref("browser.newtabpage.activity-stream.feeds.topsites", false);`,
+	`user_pref("browser.ping-centre.telemetry", false);`,
+	`user_pref("browser.region.network.url", "");`,
+	`user_pref("browser.region.update.enabled", false);`,
+	`user_pref("browser.safebrowsing.blockedURIs.enabled", false);`,
+	`user_pref("browser.safebrowsing.downloads.enabled", false);`,
+	`user_pref("browser.safebrowsing.malware.enabled", false);`,
+	`user_pref("browser.safebrowsing.phishing.enabled", false);`,
+	`user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");`,
+	`user_pref("browser.startup.page", 0);`,
+	`user_pref("browser.topsites.contile.enabled", false);`,
+	`user_pref("datareporting.healthreport.uploadEnabled", false);`,
+	`user_pref("extensions.blocklist.enabled", false);`,
+	`user_pref("extensions.getAddons.cache.enabled", false);`,
+	`user_pref("extensions.update.enabled", false);`,
+	`user_pref("geo.provider.network.url", "");`,
+	`user_pref("media.gmp-manager.updateEnabled", false);`,
+	`user_pref("media.gmp-manager.url", "");`,
+	`user_pref("messaging-system.rsexperimentloader.enabled", false);`,
+	`user_pref("network.connectivity-service.enabled", false);`,
+	`user_pref("network.dns.disablePrefetch", true);`,
+	`user_pref("network.prefetch-next", false);`,
+	// Remote settings: a server that answers nothing, instead of
+	// firefox.settings.services.mozilla.com.
+	`user_pref("services.settings.server", "data:,#remote-settings-off");`,
+	`user_pref("toolkit.telemetry.enabled", false);`,
+	`user_pref("toolkit.telemetry.server", "");`,
+	`user_pref("datareporting.usage.uploadEnabled", false);`,
+	`user_pref("dom.push.enabled", false);`,
+}
+
+// firefoxBypass are Firefox's own service hosts, sent direct so that what
+// the prefs above cannot switch off stays out of the user's capture.
+const firefoxBypass = "firefox.settings.services.mozilla.com, firefox-settings-attachments.cdn.mozilla.net, " +
+	"content-signature-2.cdn.mozilla.net, push.services.mozilla.com, incoming.telemetry.mozilla.org, " +
+	"location.services.mozilla.com, aus5.mozilla.org, shavar.services.mozilla.com, " +
+	"tracking-protection.cdn.mozilla.net, normandy.cdn.mozilla.net"
 
 // Done is closed when the browser process has exited.
 func (b *Browser) Done() <-chan struct{} { return b.done }
