@@ -312,22 +312,30 @@ func main() {
 // auth stands for the app's own middleware; withCORS wraps outside it.
 func auth(h http.Handler) http.Handler { return h }
 `
-		sub := filepath.Join(dir, fmt.Sprintf("v%d", n))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(sub, "main.go"), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		bin := filepath.Join(dir, fmt.Sprintf("server%d", n))
-		build := exec.CommandContext(context.Background(), goTool, "build", "-o", bin, "./"+filepath.Base(sub))
-		build.Dir = dir
-		build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("the generated net/http middleware does not compile: %v\n%s\n%s", err, out, src)
-		}
-		return startListening(t, exec.Command(bin))
+		return startGoServer(t, goTool, dir, n, src, "the generated net/http middleware")
 	})
+}
+
+// startGoServer builds src as program number n of the throwaway module in
+// dir, runs it and returns its address; what names the code in a build
+// failure.
+func startGoServer(t *testing.T, goTool, dir string, n int, src, what string) string {
+	t.Helper()
+	sub := filepath.Join(dir, fmt.Sprintf("v%d", n))
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, fmt.Sprintf("server%d", n))
+	build := exec.CommandContext(context.Background(), goTool, "build", "-o", bin, "./"+filepath.Base(sub))
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("%s does not compile: %v\n%s\n%s", what, err, out, src)
+	}
+	return startListening(t, exec.Command(bin))
 }
 
 // TestRsCorsFixWorksForReal compiles the generated rs/cors configuration
@@ -345,7 +353,6 @@ func TestRsCorsFixWorksForReal(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module fixproof\n\ngo 1.22\n\nrequire github.com/rs/cors v1.11.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
 	n := 0
 	proveFix(t, "rs-cors", func(t *testing.T, snippet string) string {
 		n++
@@ -385,21 +392,7 @@ func main() {
 // itself, which is what makes the unfixed preflight fail.
 func auth(h http.Handler) http.Handler { return h }
 `
-		sub := filepath.Join(dir, fmt.Sprintf("v%d", n))
-		if err := os.MkdirAll(sub, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(sub, "main.go"), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		bin := filepath.Join(dir, fmt.Sprintf("server%d", n))
-		build := exec.Command(goTool, "build", "-o", bin, "./"+filepath.Base(sub))
-		build.Dir = dir
-		build.Env = env
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("the generated rs/cors configuration does not compile: %v\n%s\n%s", err, out, src)
-		}
-		return startListening(t, exec.Command(bin))
+		return startGoServer(t, goTool, dir, n, src, "the generated rs/cors configuration")
 	})
 }
 
