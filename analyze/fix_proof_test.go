@@ -220,6 +220,16 @@ http {
 	cmd := exec.Command(nginx, "-p", prefix, "-c", path)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	return runServer(t, cmd, fmt.Sprintf("127.0.0.1:%d", port), "nginx", func() string {
+		log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+		return stderr.String() + "\n" + string(log)
+	})
+}
+
+// runServer starts cmd (stopped when the test ends) and waits until it
+// listens on addr; log tells what went wrong when it never does.
+func runServer(t *testing.T, cmd *exec.Cmd, addr, what string, log func() string) string {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -227,21 +237,18 @@ http {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			break
+			return "http://" + addr
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			t.Fatalf("nginx did not listen on %s: %s\n%s", addr, stderr.String(), log)
+			t.Fatalf("%s did not listen on %s:\n%s", what, addr, log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return "http://" + addr
 }
 
 func indent(s, prefix string) string {
@@ -427,28 +434,10 @@ func TestApacheFixWorksForReal(t *testing.T) {
 		if out, err := exec.Command(httpd, "-t", "-f", path).CombinedOutput(); err != nil {
 			t.Fatalf("apache2 -t rejects the configuration with the snippet: %v\n%s\n%s", err, out, conf.String())
 		}
-		cmd := exec.Command(httpd, "-f", path, "-X")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+		return runServer(t, exec.Command(httpd, "-f", path, "-X"), fmt.Sprintf("127.0.0.1:%d", port), "apache2", func() string {
+			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+			return string(log)
 		})
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				return "http://" + addr
-			}
-			if time.Now().After(deadline) {
-				log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-				t.Fatalf("apache2 did not listen on %s:\n%s", addr, log)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
 	})
 }
 
@@ -476,25 +465,6 @@ func TestCaddyFixWorksForReal(t *testing.T) {
 		cmd.Env = env
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				return "http://" + addr
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("caddy did not listen on %s:\n%s", addr, stderr.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		return runServer(t, cmd, fmt.Sprintf("127.0.0.1:%d", port), "caddy", stderr.String)
 	})
 }
