@@ -20,13 +20,16 @@ var errLoop = errors.New("the request is addressed to corscope itself, which wou
 // errClientGone marks a body read that stopped because the client left.
 var errClientGone = errors.New("the client closed the connection")
 
+// reasonClientAbort is the reason recorded for every client abort.
+const reasonClientAbort = "the browser closed the connection before the response was complete"
+
 // classify turns an error from the upstream side into an ErrorKind and a
 // sentence a web developer can act on. host is the upstream host:port.
 // clientGone reports whether the client had already gone away, which makes
 // any error a client abort.
 func classify(err error, host string, clientGone bool) (ErrorKind, string) {
 	if clientGone || errors.Is(err, errClientGone) {
-		return ErrClientAbort, "the browser closed the connection before the response was complete"
+		return ErrClientAbort, reasonClientAbort
 	}
 	if errors.Is(err, errLoop) {
 		return ErrProxy, fmt.Sprintf("%s is corscope's own address: %v", host, errLoop)

@@ -432,6 +432,44 @@ func TestClientAbortIsRecorded(t *testing.T) {
 	}
 }
 
+// A client that closes its connection as soon as it has the whole
+// response (Connection: close, a tab closed right after load) did not
+// abort anything: the flow is done, in both paths and for both framings.
+func TestClientLeavingAfterCompleteResponseIsNotAnAbort(t *testing.T) {
+	for _, m := range bothModes {
+		for _, chunked := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/chunked=%v", m.name, chunked), func(t *testing.T) {
+				srv, p := upstream(t, m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !chunked {
+						w.Header().Set("Content-Length", "10")
+					}
+					io.WriteString(w, "first")
+					w.(http.Flusher).Flush() // chunked unless the length is set
+					io.WriteString(w, "-last")
+				}), nil)
+				c := clientVia(t, p)
+				c.Transport.(*http.Transport).DisableKeepAlives = true
+				for i := range 5 {
+					path := fmt.Sprintf("/done-%d", i)
+					resp, err := c.Get(srv.URL + path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if len(body) != 10 {
+						t.Fatalf("client got %q, want 10 bytes", body)
+					}
+					f := waitFlow(t, p.Store(), byURL(srv.URL+path))
+					if f.State != StateDone || f.Response.Body.Size != 10 {
+						t.Fatalf("flow %s: %v %q %q, size %d; want done with 10 bytes", path, f.State, f.ErrorKind, f.Error, f.Response.Body.Size)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestBodiesAreCappedWithFullSizeAndTruncatedFlag(t *testing.T) {
 	for _, m := range bothModes {
 		t.Run(m.name, func(t *testing.T) {

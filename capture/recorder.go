@@ -57,6 +57,12 @@ type recording struct {
 	// upstream request.
 	left           atomic.Bool
 	cancelUpstream atomic.Pointer[context.CancelCauseFunc]
+	// leftEarly is set with left when the response had not been read in
+	// full at that moment. Cancelling the upstream can make the server end
+	// a stream cleanly (its request context is cancelled, its handler
+	// returns, the last chunk goes out before the connection closes), and
+	// that end must not turn a client abort into a completed flow.
+	leftEarly atomic.Bool
 }
 
 // onRequest starts recording a request and routes it through the recorder.
@@ -234,10 +240,12 @@ func bodyAllowed(status int) bool {
 // responseEnded is called once by the response tee.
 func (rec *recording) responseEnded(err error) {
 	switch {
+	case err == nil && rec.leftEarly.Load():
+		rec.end(ErrClientAbort, reasonClientAbort)
 	case err == nil:
 		rec.end(ErrNone, "")
 	case err == errClosedEarly:
-		rec.end(ErrClientAbort, "the browser closed the connection before the response was complete")
+		rec.end(ErrClientAbort, reasonClientAbort)
 	default:
 		if rec.client != nil {
 			rec.client.abortResponse.Store(true)
@@ -277,6 +285,11 @@ func (rec *recording) watchClient() {
 }
 
 func (rec *recording) clientLeft() {
+	rec.mu.Lock()
+	early := !rec.finished && !(rec.respTee != nil && rec.resp != nil &&
+		rec.resp.ContentLength >= 0 && rec.respTee.seen() >= rec.resp.ContentLength)
+	rec.mu.Unlock()
+	rec.leftEarly.Store(early)
 	rec.left.Store(true)
 	if cancel := rec.cancelUpstream.Load(); cancel != nil {
 		(*cancel)(errClientGone)

@@ -171,6 +171,13 @@ func (t *bodyTee) writeThrough(p []byte) {
 	}
 }
 
+// seen returns how many bytes of the body have passed so far.
+func (t *bodyTee) seen() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
 func (t *bodyTee) Close() error {
 	err := t.rc.Close()
 	t.end(errClosedEarly)
