@@ -108,6 +108,10 @@ tmux capture-pane -t "$session" -p -e >"$artifacts/fix.ans"
 keys y
 wait_for "✓ copied the"
 
+# m marks the selected flow; the header counts it.
+keys m
+wait_for "● 1 marked"
+
 # The choice is remembered in --home.
 grep -q '"framework": "fastapi"' "$work/home/ui.json" || {
 	echo "tui e2e FAILED: ui.json does not remember fastapi" >&2

@@ -19,6 +19,7 @@ import (
 //	label:Preflight*      Chrome's CorsError name (or the kind), * is a wildcard
 //	kind:preflight        preflight|actual|simple|not-cors
 //	url:/v1/              explicit form of a bare word
+//	is:marked             the flows marked with m
 //	!term                 negation; terms separated by spaces must all match
 //
 // Values may be double-quoted to hold spaces: url:"a b". Parsing never
@@ -41,6 +42,7 @@ const (
 	fieldCORS
 	fieldLabel
 	fieldKind
+	fieldIs
 )
 
 // fieldNames are the prefixes a term may start with, in the order the
@@ -51,7 +53,7 @@ var fieldNames = []struct {
 }{
 	{"method", fieldMethod}, {"status", fieldStatus}, {"host", fieldHost},
 	{"origin", fieldOrigin}, {"cors", fieldCORS}, {"label", fieldLabel},
-	{"kind", fieldKind}, {"url", fieldURL},
+	{"kind", fieldKind}, {"url", fieldURL}, {"is", fieldIs},
 }
 
 // corsValues name the verdict classes cors: accepts.
@@ -248,6 +250,10 @@ func parseTerm(s string, pos int) (term, error) {
 				return t, &FilterError{pos, fmt.Sprintf("kind:%s is not a kind: use preflight, actual, simple or not-cors", v)}
 			}
 		}
+	case fieldIs:
+		if !strings.EqualFold(value, "marked") {
+			return t, &FilterError{pos, fmt.Sprintf("is:%s is not a state: use is:marked (the flows marked with m)", value)}
+		}
 	}
 	return t, nil
 }
@@ -277,6 +283,8 @@ func example(f field) string {
 		return "label:Preflight*"
 	case fieldKind:
 		return "kind:preflight"
+	case fieldIs:
+		return "is:marked"
 	}
 	return "url:/api/"
 }
@@ -292,6 +300,9 @@ func nearestField(name string) string {
 	}
 	best, bestD := "", 3
 	for _, fn := range fieldNames {
+		if len(fn.name) < 3 {
+			continue // is: is one typo away from ws:, ip:, id:, which are URL words
+		}
 		if d := editDistance(name, fn.name); d < bestD && d <= len(fn.name)/2 {
 			best, bestD = fn.name, d
 		}
@@ -471,6 +482,8 @@ func (t *term) match(r *row, ghost bool) bool {
 			}
 		}
 		return false
+	case fieldIs:
+		return r.marked
 	}
 	return false
 }

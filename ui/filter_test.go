@@ -7,7 +7,8 @@ import (
 	"github.com/corscope/corscope/capture"
 )
 
-// fixtureRows builds rows for the mixed fixture with IDs 1..n.
+// fixtureRows builds rows for the mixed fixture with IDs 1..n; 4 and 7
+// are marked.
 func fixtureRows() []*row {
 	var rows []*row
 	for i, x := range mixedFixture() {
@@ -19,7 +20,9 @@ func fixtureRows() []*row {
 			vv.Flow = f.ID
 			v = &vv
 		}
-		rows = append(rows, newRow(&f, v, 0))
+		r := newRow(&f, v, 0)
+		r.marked = f.ID == 4 || f.ID == 7
+		rows = append(rows, r)
 	}
 	return rows
 }
@@ -89,6 +92,10 @@ func TestFilterMatches(t *testing.T) {
 		{"localhost:3000", "1 2"},
 		{"http://localhost:9999", "11"},
 		{`url:"api/users"`, "3 3g 9"},
+		{"is:marked", "4 7"},
+		{"IS:Marked", "4 7"},
+		{"!is:marked cors:blocked", "3 3g"},
+		{"ws://localhost", ""}, // a URL word, not a typo of is:
 		{"nothing-matches-this", ""},
 	}
 	for _, c := range cases {
@@ -115,6 +122,8 @@ func TestFilterErrors(t *testing.T) {
 		{"!!cors:blocked", "single !"},
 		{`url:"open`, "unclosed quote"},
 		{"method:PUT,", "empty alternative"},
+		{"is:open", "is:open is not a state: use is:marked"},
+		{"is:", "is: needs a value, e.g. is:marked"},
 	}
 	for _, c := range cases {
 		t.Run(c.filter, func(t *testing.T) {

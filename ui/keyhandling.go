@@ -106,6 +106,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.launchBrowser()
 	case keyIs(k, km.Pair):
 		return m.jumpToPair()
+	case keyIs(k, km.Mark):
+		return m.toggleMark()
 	case keyIs(k, km.FwPrev):
 		return m.cycleFramework(-1)
 	case keyIs(k, km.FwNext):

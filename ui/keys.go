@@ -11,7 +11,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Focus, Back                             key.Binding
 	Tabs                                    key.Binding // 1–5
-	Pair                                    key.Binding
+	Pair, Mark                              key.Binding
 	FwPrev, FwNext, Copy                    key.Binding
 
 	Filter, Follow, Pause, Clear, Export, Browser key.Binding
@@ -37,6 +37,7 @@ func DefaultKeyMap() KeyMap {
 		Back:     b(k("esc"), h("esc", "back / clear filter")),
 		Tabs:     b(k("1", "2", "3", "4", "5"), h("1-5", "tabs")),
 		Pair:     b(k("P"), h("P", "preflight ↔ actual")),
+		Mark:     b(k("m"), h("m", "mark / unmark")),
 		FwPrev:   b(k("h", "left"), h("←/h", "framework")),
 		FwNext:   b(k("l", "right"), h("→/l", "framework")),
 		Copy:     b(k("y"), h("y", "copy fix")),
@@ -65,7 +66,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow},
 		{k.Focus, k.Back, k.Tabs, k.Pair, k.FwPrev, k.FwNext, k.Copy},
-		{k.Filter, k.Pause, k.Clear, k.Export, k.Browser, k.Help, k.Quit},
+		{k.Filter, k.Mark, k.Pause, k.Clear, k.Export, k.Browser, k.Help, k.Quit},
 	}
 }
 

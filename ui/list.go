@@ -140,16 +140,25 @@ func (c *columns) header() string {
 	return fit(b.String(), c.width)
 }
 
-// rowCells writes one row's text, exactly c.width cells. badgeText is
-// either the pre-styled badge (ordinary rows) or the plain word (the
-// selected row, which gets one style for the whole line).
-func (c *columns) render(b *strings.Builder, r *row, ghost bool, marker byte, badgeText string, loc *time.Location) {
+// markGlyph flags a marked flow in the cell before its number.
+const markGlyph = "●"
+
+// render writes one row's text, exactly c.width cells. mark and badgeText
+// are either pre-styled (ordinary rows) or plain (the selected row, which
+// gets one style for the whole line); mark is markGlyph or "" when the
+// flow is not marked.
+func (c *columns) render(b *strings.Builder, r *row, ghost bool, marker byte, mark, badgeText string, loc *time.Location) {
 	f := r.f
 	v := r.v
 	b.WriteByte(marker)
-	if ghost {
+	switch {
+	case ghost:
 		padRight(b, "↳", c.idW)
-	} else {
+	case r.marked:
+		// idW leaves a cell before the widest number: the mark goes there.
+		b.WriteString(mark)
+		padRight(b, strconv.FormatUint(uint64(r.id), 10), c.idW-1)
+	default:
 		padRight(b, strconv.FormatUint(uint64(r.id), 10), c.idW)
 	}
 	b.WriteByte(' ')

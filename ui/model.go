@@ -150,9 +150,15 @@ func New(ctx context.Context, o Options) *Model {
 	return m
 }
 
-// Close ends the store subscription and unpins what the user had open.
+// Close ends the store subscription and unpins what the user had open
+// or marked.
 func (m *Model) Close() {
 	m.setPins([2]capture.FlowID{})
+	for _, r := range m.t.rows {
+		if r.marked {
+			m.o.Store.Unpin(r.id)
+		}
+	}
 	m.feed.sub.Close()
 }
 
@@ -349,7 +355,11 @@ func (m *Model) applyBatch(b batchMsg) {
 		if old == nil && browserRejectedCA(f) {
 			m.tlsRejectedFlows++
 		}
-		m.t.upsert(newRow(f, v, ver))
+		nr := newRow(f, v, ver)
+		if old != nil {
+			nr.marked = old.marked
+		}
+		m.t.upsert(nr)
 		m.noteDirty(f.ID)
 	}
 	for i := range b.verdicts {
@@ -358,7 +368,9 @@ func (m *Model) applyBatch(b batchMsg) {
 		if old == nil {
 			continue
 		}
-		m.t.upsert(newRow(old.f, v, old.ver+1))
+		nr := newRow(old.f, v, old.ver+1)
+		nr.marked = old.marked
+		m.t.upsert(nr)
 		m.noteDirty(v.Flow)
 	}
 	if len(b.flows) > 0 {
@@ -547,6 +559,29 @@ func (m *Model) cycleFramework(d int) tea.Cmd {
 	m.fw = fixes[i].Framework
 	m.prefs.Framework = m.fw
 	return savePrefsCmd(m.o.Home, m.prefs)
+}
+
+// toggleMark marks or unmarks the selected flow (a ghost row marks its
+// preflight). A marked flow stays pinned in the store until it is
+// unmarked, so eviction never drops what the user set aside, and
+// is:marked finds it again.
+func (m *Model) toggleMark() tea.Cmd {
+	r, _ := m.selected()
+	if r == nil {
+		return nil
+	}
+	nr := *r
+	nr.ver++
+	nr.marked = !r.marked
+	m.t.upsert(&nr)
+	m.noteDirty(r.id)
+	m.fixSel() // an is:marked filter may have hidden it
+	if nr.marked {
+		m.o.Store.Pin(r.id)
+		return m.setStatus("marked #"+idText(r.id)+": kept however much is captured · is:marked lists marked flows", false)
+	}
+	m.o.Store.Unpin(r.id)
+	return m.setStatus("unmarked #"+idText(r.id), false)
 }
 
 // jumpToPair selects the other half of a preflight ↔ actual pair.

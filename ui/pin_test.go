@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -157,4 +158,124 @@ func TestTableEvictHandlesPrefixesAndGaps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A marked flow is the user's bookmark: it shows a mark, is counted in
+// the header, is found by is:marked, survives eviction after the cursor
+// has moved on, and goes back to ordinary eviction once unmarked.
+func TestMarkedFlowsAreShownFilteredAndNeverEvicted(t *testing.T) {
+	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, maxFlows: 20, w: 120, h: 40})
+	selectFlow(t, m, "4")
+	press(m, "m")
+	selectFlow(t, m, "7")
+	press(m, "m")
+	scr := screen(m)
+	if !strings.Contains(scr, "● 2 marked") {
+		t.Fatalf("the header must count the marks:\n%s", scr)
+	}
+	for _, id := range []string{"4", "7"} {
+		if !regexp.MustCompile(`(?m)^[ >]●\s*` + id + ` `).MatchString(scr) {
+			t.Fatalf("flow %s must show the mark before its number:\n%s", id, scr)
+		}
+	}
+
+	// Filter on marks, then take the mark off the selected one: the
+	// filter hides it and the cursor stays on a shown entry.
+	press(m, "/")
+	typeText(m, "is:marked")
+	press(m, "enter")
+	if got := viewIDs(m); got != "4 7" {
+		t.Fatalf("is:marked shows [%s], want [4 7]", got)
+	}
+	press(m, "G", "m")
+	if got := viewIDs(m); got != "4" || selectedID(m) != "4" {
+		t.Fatalf("after unmarking 7: view [%s], selected %s; want [4], 4", got, selectedID(m))
+	}
+	press(m, "esc")
+
+	// Move the cursor to the newest flow and flood the store: only the
+	// marked flow 4 outlives the bound.
+	press(m, "G")
+	for range 30 {
+		st.Add(mixedFixture()[0].f)
+	}
+	pump(m)
+	if _, ok := st.Get(4); !ok {
+		t.Fatal("the store evicted marked flow 4")
+	}
+	if _, ok := st.Get(7); ok {
+		t.Fatal("flow 7 was kept after it was unmarked")
+	}
+	if got := rowIDs(m); got[0] != 4 || len(got) != 20 {
+		t.Fatalf("rows %v; want 4 (marked) then the 19 newest", got)
+	}
+	viewConsistent(t, m)
+	if !strings.Contains(screen(m), "● 1 marked") {
+		t.Fatalf("the header must count the one mark left:\n%s", screen(m))
+	}
+
+	// Unmarked, it is evicted like any other flow.
+	press(m, "g", "m", "G")
+	st.Add(mixedFixture()[0].f)
+	pump(m)
+	if _, ok := st.Get(4); ok {
+		t.Fatal("flow 4 was kept after it was unmarked")
+	}
+	if h := headerLines(m); strings.Contains(h, "marked") {
+		t.Fatalf("no mark is left, so the header must not mention marks:\n%s", h)
+	}
+}
+
+// The mark survives the flow's updates (response, verdict) and a clear
+// forgets it.
+func TestMarkSurvivesUpdatesAndClear(t *testing.T) {
+	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, w: 120, h: 40})
+	selectFlow(t, m, "4")
+	press(m, "m")
+	const id = 4
+	f, _ := st.Get(id)
+	f.Response.Status = 500
+	st.Update(f)
+	pump(m)
+	if r := m.t.get(id); r == nil || !r.marked || r.f.Response.Status != 500 {
+		t.Fatalf("flow %d after an update: %+v; want it still marked, with the new status", id, r)
+	}
+	press(m, "c", "y")
+	pump(m)
+	st.Add(mixedFixture()[0].f)
+	pump(m)
+	if h := headerLines(m); m.t.counts.marked != 0 || strings.Contains(h, "marked") {
+		t.Fatalf("a clear must forget the marks:\n%s", h)
+	}
+}
+
+// selectFlow moves the cursor to the entry shown as id ("4", "3g").
+func selectFlow(t *testing.T, m *Model, id string) {
+	t.Helper()
+	press(m, "g")
+	for range len(m.t.view) {
+		if selectedID(m) == id {
+			return
+		}
+		press(m, "down")
+	}
+	t.Fatalf("could not select %s (at %s)", id, selectedID(m))
+}
+
+// viewIDs lists the shown entries like matchIDs does.
+func viewIDs(m *Model) string {
+	var out []string
+	for _, e := range m.t.view {
+		s := idText(e.id())
+		if e.ghost() {
+			s += "g"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
+}
+
+// headerLines is the screen's first two lines.
+func headerLines(m *Model) string {
+	return strings.Join(strings.SplitN(screen(m), "\n", 3)[:2], "\n")
 }

@@ -20,6 +20,7 @@ type row struct {
 	host   string           // host[:port] of the URL
 	path   string           // path?query of the URL
 	origin string           // the page origin (Origin header), "" if none
+	marked bool             // the user marked it (m): shown, filterable, never evicted
 }
 
 func newRow(f *capture.Flow, v *analyze.Verdict, ver uint32) *row {
@@ -146,10 +147,14 @@ func (e entry) ghost() bool        { return e&1 == 1 }
 
 // counts are the header's numbers, kept up to date as rows change.
 type counts struct {
-	blocked, warnings int
+	blocked, warnings, marked int
 }
 
-func (c *counts) add(v *analyze.Verdict, sign int) {
+func (c *counts) add(r *row, sign int) {
+	if r.marked {
+		c.marked += sign
+	}
+	v := r.v
 	if v == nil {
 		return
 	}
@@ -213,7 +218,7 @@ func (t *table) upsert(r *row) {
 	n := len(t.rows)
 	if n == 0 || r.id > t.rows[n-1].id {
 		t.rows = append(t.rows, r)
-		t.counts.add(r.v, 1)
+		t.counts.add(r, 1)
 		t.appendEntries(r)
 		return
 	}
@@ -222,11 +227,11 @@ func (t *table) upsert(r *row) {
 		// Older than what we hold but unknown: a flow we never saw that the
 		// store still has. Insert it in order.
 		t.rows = slices.Insert(t.rows, i, r)
-		t.counts.add(r.v, 1)
+		t.counts.add(r, 1)
 	} else {
-		t.counts.add(t.rows[i].v, -1)
+		t.counts.add(t.rows[i], -1)
 		t.rows[i] = r
-		t.counts.add(r.v, 1)
+		t.counts.add(r, 1)
 	}
 	t.refreshEntries(r)
 }
@@ -280,7 +285,7 @@ func (t *table) evict(ids []capture.FlowID) {
 	if k == len(ids) && t.rows[0].id == ids[0] && t.rows[k-1].id == last {
 		// Exactly the first k rows (IDs are unique and ascending).
 		for _, r := range t.rows[:k] {
-			t.counts.add(r.v, -1)
+			t.counts.add(r, -1)
 		}
 		clear(t.rows[:k])
 		t.rows = t.rows[k:]
@@ -294,7 +299,7 @@ func (t *table) evict(ids []capture.FlowID) {
 	kept := t.rows[:0]
 	for _, r := range t.rows[:k] {
 		if gone(r.id) {
-			t.counts.add(r.v, -1)
+			t.counts.add(r, -1)
 		} else {
 			kept = append(kept, r)
 		}

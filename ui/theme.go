@@ -60,6 +60,7 @@ type Styles struct {
 	ColHeader, ColHeaderFocused Paint
 	Selected                    Paint
 	Ghost                       Paint
+	Mark                        Paint
 
 	Badge [numBadges]Paint
 
@@ -115,6 +116,7 @@ func NewStyles(p Palette, isDark bool) Styles {
 		ColHeaderFocused: s().Foreground(p.Accent).Bold(true).P(),
 		Selected:         s().Foreground(p.SelFg).Background(p.SelBg).Bold(true).P(),
 		Ghost:            s().Foreground(p.Faint).Italic(true).P(),
+		Mark:             s().Foreground(p.Accent).Bold(true).P(),
 
 		TabActive:   s().Foreground(p.TabFg).Background(p.TabBg).Bold(true).P(),
 		TabInactive: s().Foreground(p.Muted).P(),
@@ -174,6 +176,7 @@ type theme struct {
 	gen   int
 	st    Styles
 	badge [numBadges]string // styled, exactly badgeWidth cells
+	mark  string            // styled markGlyph
 }
 
 func newTheme(dark bool, gen int) *theme {
@@ -181,5 +184,6 @@ func newTheme(dark bool, gen int) *theme {
 	for b := badge(0); b < numBadges; b++ {
 		t.badge[b] = t.st.Badge[b].Render(fit(b.text(), badgeWidth))
 	}
+	t.mark = t.st.Mark.Render(markGlyph)
 	return t
 }

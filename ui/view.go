@@ -94,6 +94,9 @@ func (m *Model) header() []string {
 		seg{st.HeaderText, plural(len(m.t.rows), "flow")}, dot,
 		seg{st.HeaderText, strconv.Itoa(m.t.counts.blocked) + " blocked"}, dot,
 		seg{st.HeaderText, plural(m.t.counts.warnings, "warning")})
+	if n := m.t.counts.marked; n > 0 {
+		counts = append(counts, dot, seg{st.Mark, markGlyph + " " + strconv.Itoa(n) + " marked"})
+	}
 	if m.evictedTotal > 0 {
 		counts = append(counts, dot, seg{st.WarnText, evictedText(m.evictedTotal, m.evictedMemory)})
 	}
@@ -205,13 +208,13 @@ func (m *Model) listLines() []string {
 		b.Reset()
 		switch {
 		case sel:
-			m.cols.render(&b, r, ghost, marker, fit(bg.text(), badgeWidth), m.loc)
+			m.cols.render(&b, r, ghost, marker, markGlyph, fit(bg.text(), badgeWidth), m.loc)
 			out = append(out, st.Selected.Render(b.String()))
 		case ghost:
-			m.cols.render(&b, r, ghost, ' ', fit(bg.text(), badgeWidth), m.loc)
+			m.cols.render(&b, r, ghost, ' ', "", fit(bg.text(), badgeWidth), m.loc)
 			out = append(out, st.Ghost.Render(b.String()))
 		default:
-			m.cols.render(&b, r, ghost, ' ', m.th.badge[bg], m.loc)
+			m.cols.render(&b, r, ghost, ' ', m.th.mark, m.th.badge[bg], m.loc)
 			out = append(out, b.String())
 		}
 	}
@@ -316,7 +319,8 @@ func (m *Model) helpLines() []string {
 	for _, ln := range []string{
 		"bare words match the URL · method:PUT · status:4xx · host:api. · origin:localhost:3000",
 		"cors:blocked|allowed|warning|not-cors|undecidable · label:Preflight* · kind:preflight",
-		"!term negates · spaces mean and · example: cors:blocked !kind:preflight",
+		"is:marked (flows marked with m) · !term negates · spaces mean and",
+		"example: cors:blocked !kind:preflight",
 	} {
 		out = append(out, wrapIndent(ln, "  ", m.w)...)
 	}
