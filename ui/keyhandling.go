@@ -108,6 +108,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.jumpToPair()
 	case keyIs(k, km.Mark):
 		return m.toggleMark()
+	case keyIs(k, km.OnlyMarked):
+		return m.toggleOnlyMarked()
+	case keyIs(k, km.UnmarkAll):
+		return m.unmarkAll()
 	case keyIs(k, km.FwPrev):
 		return m.cycleFramework(-1)
 	case keyIs(k, km.FwNext):

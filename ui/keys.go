@@ -11,7 +11,7 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Focus, Back                             key.Binding
 	Tabs                                    key.Binding // 1–5
-	Pair, Mark                              key.Binding
+	Pair, Mark, OnlyMarked, UnmarkAll       key.Binding
 	FwPrev, FwNext, Copy                    key.Binding
 
 	Filter, Follow, Pause, Clear, Export, Browser key.Binding
@@ -38,9 +38,12 @@ func DefaultKeyMap() KeyMap {
 		Tabs:     b(k("1", "2", "3", "4", "5"), h("1-5", "tabs")),
 		Pair:     b(k("P"), h("P", "preflight ↔ actual")),
 		Mark:     b(k("m"), h("m", "mark / unmark")),
-		FwPrev:   b(k("h", "left"), h("←/h", "framework")),
-		FwNext:   b(k("l", "right"), h("→/l", "framework")),
-		Copy:     b(k("y"), h("y", "copy fix")),
+		// M and U as in mitmproxy: show only marked, clear all marks.
+		OnlyMarked: b(k("M"), h("M", "only marked ↔ all")),
+		UnmarkAll:  b(k("U"), h("U", "unmark all")),
+		FwPrev:     b(k("h", "left"), h("←/h", "framework")),
+		FwNext:     b(k("l", "right"), h("→/l", "framework")),
+		Copy:       b(k("y"), h("y", "copy fix")),
 
 		Filter:  b(k("/"), h("/", "filter")),
 		Follow:  b(k("F"), h("F", "follow newest")),
@@ -64,9 +67,9 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` screen, by topic.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow},
-		{k.Focus, k.Back, k.Tabs, k.Pair, k.FwPrev, k.FwNext, k.Copy},
-		{k.Filter, k.Mark, k.Pause, k.Clear, k.Export, k.Browser, k.Help, k.Quit},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.Pair},
+		{k.Focus, k.Back, k.Tabs, k.FwPrev, k.FwNext, k.Copy, k.Filter, k.Help},
+		{k.Mark, k.OnlyMarked, k.UnmarkAll, k.Pause, k.Clear, k.Export, k.Browser, k.Quit},
 	}
 }
 

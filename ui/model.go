@@ -584,6 +584,46 @@ func (m *Model) toggleMark() tea.Cmd {
 	return m.setStatus("unmarked #"+idText(r.id), false)
 }
 
+// markedTerm is the filter term M adds to (and takes off) the filter.
+const markedTerm = "is:marked"
+
+// toggleOnlyMarked adds is:marked to the filter in force, or takes it off
+// when the filter ends with it, so M twice gives back the filter typed.
+func (m *Model) toggleOnlyMarked() tea.Cmd {
+	cur := m.filterShown()
+	if rest, ok := strings.CutSuffix(cur, markedTerm); ok && (rest == "" || strings.HasSuffix(rest, " ")) {
+		return m.setFilter(strings.TrimSpace(rest))
+	}
+	if m.t.counts.marked == 0 {
+		return m.setStatus("no flow is marked: m marks the selected one", false)
+	}
+	return m.setFilter(strings.TrimSpace(cur + " " + markedTerm))
+}
+
+// unmarkAll takes every mark off.
+func (m *Model) unmarkAll() tea.Cmd {
+	n := m.t.counts.marked
+	if n == 0 {
+		return m.setStatus("no flow is marked", false)
+	}
+	var ids []capture.FlowID
+	for _, r := range m.t.rows {
+		if r.marked {
+			ids = append(ids, r.id)
+		}
+	}
+	for _, id := range ids {
+		r := *m.t.get(id)
+		r.ver++
+		r.marked = false
+		m.t.upsert(&r)
+		m.noteDirty(id)
+		m.o.Store.Unpin(id)
+	}
+	m.fixSel()
+	return m.setStatus("unmarked "+plural(n, "flow"), false)
+}
+
 // jumpToPair selects the other half of a preflight ↔ actual pair.
 func (m *Model) jumpToPair() tea.Cmd {
 	r, ghost := m.selected()

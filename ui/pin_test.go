@@ -279,3 +279,60 @@ func viewIDs(m *Model) string {
 func headerLines(m *Model) string {
 	return strings.Join(strings.SplitN(screen(m), "\n", 3)[:2], "\n")
 }
+
+// M adds is:marked to the filter in force and takes it off again; U
+// takes every mark off (and the store's pins with them).
+func TestOnlyMarkedAndUnmarkAll(t *testing.T) {
+	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{maxFlows: 20, w: 120, h: 40})
+	press(m, "M")
+	if m.filterShown() != "" || !strings.Contains(screen(m), "no flow is marked") {
+		t.Fatalf("M with nothing marked: filter %q; want none and a hint:\n%s", m.filterShown(), screen(m))
+	}
+	selectFlow(t, m, "4")
+	press(m, "m")
+	selectFlow(t, m, "7")
+	press(m, "m")
+	for _, c := range []struct{ typed, afterM, shown string }{
+		{"", "is:marked", "4 7"},
+		{"cors:blocked", "cors:blocked is:marked", "7"},
+	} {
+		if c.typed != "" {
+			press(m, "/")
+			typeText(m, c.typed)
+			press(m, "enter")
+		}
+		press(m, "M")
+		if got := m.filterShown(); got != c.afterM || viewIDs(m) != c.shown {
+			t.Fatalf("M over %q: filter %q showing [%s]; want %q showing [%s]", c.typed, got, viewIDs(m), c.afterM, c.shown)
+		}
+		press(m, "M")
+		if got := m.filterShown(); got != c.typed {
+			t.Fatalf("M twice over %q gave filter %q, want it back", c.typed, got)
+		}
+	}
+	press(m, "esc", "esc")
+	press(m, "c")
+	if !strings.Contains(screen(m), "Clear all 11 flows, the 2 marked too?") {
+		t.Fatalf("the clear prompt must say marks go too:\n%s", screen(m))
+	}
+	press(m, "n", "U")
+	if m.t.counts.marked != 0 || !strings.Contains(screen(m), "unmarked 2 flows") {
+		t.Fatalf("U left %d marks:\n%s", m.t.counts.marked, screen(m))
+	}
+	for _, r := range m.t.rows {
+		if r.marked {
+			t.Fatalf("flow %d is still marked after U", r.id)
+		}
+	}
+	// Without their pins, 4 and 7 are evicted like any other flow.
+	press(m, "G")
+	for range 30 {
+		st.Add(mixedFixture()[0].f)
+	}
+	pump(m)
+	for _, id := range []capture.FlowID{4, 7} {
+		if _, ok := st.Get(id); ok {
+			t.Fatalf("flow %d outlived the bound after U: its pin was not released", id)
+		}
+	}
+}

@@ -265,7 +265,11 @@ func (m *Model) footer() (string, *tea.Cursor) {
 		text, cx := m.input.view(w - width(label))
 		return st.Prompt.Render(label) + text, tea.NewCursor(width(label)+cx, y)
 	case promptClear:
-		return joinSegs(w, seg{st.Prompt, "Clear all " + plural(len(m.t.rows), "flow") + "? "},
+		what := "Clear all " + plural(len(m.t.rows), "flow")
+		if n := m.t.counts.marked; n > 0 {
+			what += ", the " + strconv.Itoa(n) + " marked too"
+		}
+		return joinSegs(w, seg{st.Prompt, what + "? "},
 			seg{st.Key, "y"}, seg{st.KeyDesc, " clear · "}, seg{st.Key, "n"}, seg{st.KeyDesc, " keep"}), nil
 	case promptQuit:
 		return joinSegs(w, seg{st.Prompt, "Quit? " + plural(len(m.t.rows), "flow") + " not exported (e saves a HAR). "},
