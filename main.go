@@ -520,21 +520,31 @@ func newProbeCmd(c *common) *cobra.Command {
 	var (
 		origin, method, proxy, framework string
 		headers                          []string
-		credentials, asJSON              bool
+		credentials, asJSON, audit       bool
 		timeout                          time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "probe --origin ORIGIN [-X METHOD] [-H 'K: V']... [--credentials] [--json] URL",
+		Use:   "probe --origin ORIGIN [-X METHOD] [-H 'K: V']... [--credentials] [--audit] [--json] URL",
 		Short: "Ask a server the questions a browser would, without a browser",
 		Long: `probe does what Chromium does for a fetch() from ORIGIN to URL: decides whether
 a preflight is needed, sends the OPTIONS exactly as Chromium would, checks it,
 sends the actual request only if the browser would, follows redirects like the
 browser, and prints the verdict, Chrome's console line and the fix.
-Exit status: 0 the page could read the response, 1 blocked, 2 usage or network error.`,
+
+--audit then sends the same request from made-up origins, each built to slip
+past one kind of broken origin check (any origin echoed, null, prefix and
+suffix matches, unescaped dots in a regular expression, any subdomain, the
+http:// twin of an https:// origin) and asks whether any request header or
+method is allowed. It sends only OPTIONS preflights, or GET/HEAD when that is
+the request itself: never a request that could change data.
+
+Exit status: 0 the page could read the response (and the audit found no
+medium or high risk), 1 blocked or such a risk, 2 usage or network error.`,
 		Example: `  corscope probe --origin http://localhost:3000 -X PUT \
       -H 'Authorization: Bearer x' -H 'Content-Type: application/json' \
       --credentials http://localhost:8080/api/users
-  corscope probe --origin https://app.example.com --framework nginx https://api.example.com/v1/me`,
+  corscope probe --origin https://app.example.com --framework nginx https://api.example.com/v1/me
+  corscope probe --origin https://app.example.com --credentials --audit https://api.example.com/v1/me`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := analyze.ProbeRequest{URL: args[0], Origin: origin, Method: method, Credentials: credentials}
@@ -561,6 +571,11 @@ Exit status: 0 the page could read the response, 1 blocked, 2 usage or network e
 			if err != nil {
 				return exitCode(2, err)
 			}
+			if audit {
+				if res.Audit, err = p.Audit(ctx, req); err != nil {
+					return exitCode(2, err)
+				}
+			}
 			if asJSON {
 				err = res.WriteJSON(cmd.OutOrStdout(), framework)
 			} else {
@@ -580,6 +595,7 @@ Exit status: 0 the page could read the response, 1 blocked, 2 usage or network e
 	fs.StringVarP(&method, "request", "X", "GET", "request method, exactly as the page passes it to fetch()")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "request header the page's script sets, 'Name: value' (repeatable)")
 	fs.BoolVar(&credentials, "credentials", false, "credentials: 'include' (pass the browser's cookies with -H 'Cookie: …')")
+	fs.BoolVar(&audit, "audit", false, "also send made-up origins to find mistakes in the server's origin check (read-only requests)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fs.StringVar(&framework, "framework", "", "show the fix for this framework (express, fastapi, nginx, go, rs-cors, django, flask, spring, aspnet, rails, caddy, apache, vite, webpack, nextjs)")
 	fs.StringVar(&proxy, "proxy", "", "send the probe through a running corscope at this address (e.g. 127.0.0.1:8080)")

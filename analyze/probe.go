@@ -94,6 +94,8 @@ type ProbeResult struct {
 	Outcome Verdict
 	// OutcomeIndex is the index of Outcome's flow in Flows.
 	OutcomeIndex int
+	// Audit holds the audit's checks when one was run (see Prober.Audit).
+	Audit *AuditResult
 }
 
 // Blocked reports whether the browser would refuse the response to the
@@ -103,9 +105,13 @@ func (r *ProbeResult) Blocked() bool {
 }
 
 // ExitCode is the probe command's exit status: 0 when the page could read
-// the response, 1 otherwise (blocked, or the analyzer cannot decide).
+// the response, 1 otherwise (blocked, or the analyzer cannot decide), or
+// when an audit found a medium or high risk.
 func (r *ProbeResult) ExitCode() int {
 	if r.Blocked() {
+		return 1
+	}
+	if r.Audit != nil && r.Audit.Worst().rank() >= SeverityMedium.rank() {
 		return 1
 	}
 	return 0

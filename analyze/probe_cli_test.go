@@ -40,6 +40,15 @@ func TestProbeCommandExitCodes(t *testing.T) {
 	authFirst, _ := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	})
+	// Echoes any origin with credentials: allowed for the page, and the
+	// audit's first finding.
+	reflecting, _ := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		w.Header().Set("Access-Control-Allow-Methods", "GET, PUT")
+		w.Header().Set("Access-Control-Allow-Headers", "authorization, x-custom")
+		w.WriteHeader(http.StatusNoContent)
+	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +67,8 @@ func TestProbeCommandExitCodes(t *testing.T) {
 		{"allowed credentialed PUT", append(append([]string{"probe", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "ALLOWED", ""},
 		{"preflight answered by auth", append(append([]string{"probe", "--origin", pageOrigin}, put...), authFirst.URL+"/api/users"), 1, "PreflightMissingAllowOriginHeader", ""},
 		{"blocked with one framework's fix", append(append([]string{"probe", "--origin", pageOrigin, "--framework", "express"}, put...), authFirst.URL+"/api/users"), 1, "app.use(cors({", ""},
+		{"audit of an exact allow-list", append(append([]string{"probe", "--audit", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "Audit result: no mistake found", ""},
+		{"audit finds an echoed origin", append(append([]string{"probe", "--audit", "--origin", "https://app.example.com"}, put...), reflecting.URL+"/api/users"), 1, "HIGH     any-origin     Origin: https://corscope-audit.example → allowed, with credentials", ""},
 		{"connection refused", []string{"probe", "--origin", pageOrigin, refused}, 2, "", "onnection refused to"},
 		{"missing --origin", []string{"probe", good.URL}, 2, "", "origin"},
 		{"not an origin", []string{"probe", "--origin", "localhost:3000", good.URL}, 2, "", "not an origin"},
@@ -108,6 +119,35 @@ func TestProbeCommandExitCodes(t *testing.T) {
 		}
 		if doc.Verdict != "blocked" || doc.Error != "PreflightMissingAllowOriginHeader" || len(doc.Fixes) == 0 {
 			t.Errorf("json = %+v", doc)
+		}
+	})
+
+	t.Run("audit json", func(t *testing.T) {
+		cmd := exec.Command(bin, append(append([]string{"probe", "--json", "--audit", "--origin", "https://app.example.com"}, put...), reflecting.URL+"/api/users")...)
+		cmd.Env = append(cmd.Environ(), "CORSCOPE_HOME="+t.TempDir())
+		out, _ := cmd.Output()
+		var doc struct {
+			Verdict  string `json:"verdict"`
+			ExitCode int    `json:"exitCode"`
+			Audit    struct {
+				Method string `json:"method"`
+				Worst  string `json:"worst"`
+				Checks []struct {
+					Name     string `json:"name"`
+					Trusted  bool   `json:"trusted"`
+					Severity string `json:"severity"`
+				} `json:"checks"`
+			} `json:"audit"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+		}
+		if cmd.ProcessState.ExitCode() != 1 || doc.ExitCode != 1 || doc.Verdict != "allowed" {
+			t.Errorf("exit %d, exitCode %d, verdict %q; want 1, 1, allowed (the audit decides)", cmd.ProcessState.ExitCode(), doc.ExitCode, doc.Verdict)
+		}
+		if doc.Audit.Method != "OPTIONS" || doc.Audit.Worst != "high" || len(doc.Audit.Checks) != 9 ||
+			doc.Audit.Checks[0].Name != "any-origin" || !doc.Audit.Checks[0].Trusted || doc.Audit.Checks[0].Severity != "high" {
+			t.Errorf("audit = %+v", doc.Audit)
 		}
 	})
 }

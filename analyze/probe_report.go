@@ -182,6 +182,9 @@ func (r *ProbeResult) WriteText(w io.Writer, framework string) error {
 			writeHeaderFix(&b, *spec)
 		}
 	}
+	if r.Audit != nil {
+		writeAuditText(&b, r.Audit)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -314,6 +317,7 @@ type probeJSON struct {
 	Warnings        []probeJSONWarn `json:"warnings"`
 	Fix             *ReportFixSpec  `json:"fix"`
 	Fixes           []ReportFix     `json:"fixes"`
+	Audit           *auditJSON      `json:"audit,omitempty"`
 }
 
 type probeJSONHeader struct {
@@ -464,6 +468,9 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 		for _, f := range fixes {
 			doc.Fixes = append(doc.Fixes, ReportFix(f))
 		}
+	}
+	if r.Audit != nil {
+		doc.Audit = newAuditJSON(r.Audit)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
