@@ -531,15 +531,17 @@ a preflight is needed, sends the OPTIONS exactly as Chromium would, checks it,
 sends the actual request only if the browser would, follows redirects like the
 browser, and prints the verdict, Chrome's console line and the fix.
 
---audit then sends the same request from made-up origins, each built to slip
-past one kind of broken origin check (any origin echoed, null, prefix and
-suffix matches, unescaped dots in a regular expression, any subdomain, the
-http:// twin of an https:// origin) and asks whether any request header or
-method is allowed. It sends only OPTIONS preflights, or GET/HEAD when that is
-the request itself: never a request that could change data.
+--audit then sends the request from made-up origins, each built to slip past
+one kind of broken origin check (any origin echoed, null, prefix, substring
+and suffix matches, unescaped dots in a regular expression, any subdomain,
+the http:// twin of an https:// origin), and asks whether any request header
+or method is allowed. A GET or HEAD goes as the simple request an attacker's
+page would send; any other method is audited with its preflight. The audit
+sends only OPTIONS, GET or HEAD: never a request that could change data.
 
 Exit status: 0 the page could read the response (and the audit found no
-medium or high risk), 1 blocked or such a risk, 2 usage or network error.`,
+medium or high risk), 1 blocked or such a risk, 2 usage or network error (or
+an audit that could not test the origin check at all).`,
 		Example: `  corscope probe --origin http://localhost:3000 -X PUT \
       -H 'Authorization: Bearer x' -H 'Content-Type: application/json' \
       --credentials http://localhost:8080/api/users
@@ -572,7 +574,11 @@ medium or high risk), 1 blocked or such a risk, 2 usage or network error.`,
 				return exitCode(2, err)
 			}
 			if audit {
-				if res.Audit, err = p.Audit(ctx, req); err != nil {
+				// Its own time budget: ten more requests should not eat
+				// into the probe's, and a cut-short audit still reports.
+				actx, acancel := context.WithTimeout(cmd.Context(), timeout)
+				defer acancel()
+				if res.Audit, err = p.Audit(actx, req); err != nil {
 					return exitCode(2, err)
 				}
 			}

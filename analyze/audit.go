@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/corscope/corscope/capture"
@@ -16,23 +18,25 @@ import (
 
 // The audit is the probe's active half of cors.md §6: mistakes in how a
 // server validates origins cannot be seen on the wire until someone sends
-// an origin the server should refuse. It sends the request the page would
-// (same method, same script-set headers) from made-up origins, each built
-// to slip past one kind of broken check, and reports which the server
-// trusted, by the browser's own access check.
+// an origin the server should refuse. The audit sends the request an
+// attacker's page would make from made-up origins, each built to slip past
+// one kind of broken check, and judges each answer with the browser's own
+// check, after a baseline from the page's own origin that says whether a
+// refusal means anything.
 //
-// It sends only requests that cannot change data: OPTIONS preflights, and
-// GET or HEAD when that is the page's own request and needs no preflight.
-// A simple POST is audited with the OPTIONS a preflight would use; servers
-// answer those from the same origin check.
+// It sends only requests that cannot change data. A GET or HEAD is audited
+// as the simple request an attacker's page sends (cookies, no script-set
+// headers: those would need a preflight the attacker cannot pass). Any
+// other method is audited with its preflight, which the browser sends
+// before the request would change anything.
 
 // Severity ranks an audit finding.
 type Severity string
 
 const (
-	SeverityHigh   Severity = "high"   // an attacker's page can read signed-in users' data
-	SeverityMedium Severity = "medium" // the same, given a foothold (a subdomain, a network position)
-	SeverityLow    Severity = "low"    // readable without credentials only, or friction removed
+	SeverityHigh   Severity = "high"   // an attacker's page can act as signed-in users
+	SeverityMedium Severity = "medium" // the same, given a network position
+	SeverityLow    Severity = "low"    // without cookies, or refused anyway, or often deliberate
 )
 
 func (s Severity) rank() int {
@@ -50,44 +54,61 @@ func (s Severity) rank() int {
 // AuditCheck is one made-up request and what the server made of it.
 type AuditCheck struct {
 	// Name is a stable identifier: any-origin, null-origin, post-domain,
-	// pre-domain, unescaped-dot, any-subdomain, http-origin, any-header,
-	// any-method.
+	// substring, pre-domain, unescaped-dot, any-subdomain, http-origin,
+	// any-header, any-method.
 	Name string
-	// Title says in a few words what a trusted result means.
+	// Title says in a few words what a finding means.
 	Title string
 	// Sent is the Origin sent, or for any-header and any-method the
 	// Access-Control-Request-Headers / -Method value.
 	Sent string
-	// Skipped says why the check did not apply ("" when it ran).
-	Skipped string
-	// Err is a network failure of this check's request ("" when answered).
-	Err string
-	// Status is the response status (0 when skipped or failed).
+	// Exactly one of Skipped, Err and Inconclusive is set when the check
+	// has no answer: it did not apply, its request failed (or was never
+	// sent), or the answer proves nothing (see the text).
+	Skipped, Err, Inconclusive string
+	// Status is the response status (0 without a response).
 	Status int
 	// Trusted reports that the server let the made-up value through;
-	// Credentials that it did so with Access-Control-Allow-Credentials:
-	// true, so the browser would send and expose cookies.
-	Trusted, Credentials bool
+	// Credentials that it also sent Access-Control-Allow-Credentials: true,
+	// so the browser would send cookies and expose the response. Refused
+	// reports that it echoed the origin yet refused the request itself (a
+	// failing preflight, or an error status where the page's own origin
+	// got a success).
+	Trusted, Credentials, Refused bool
 	// Evidence is the response headers that decided it, as sent.
 	Evidence string
 	// Severity is set when Trusted; ExplainedBy names an earlier check
-	// that already accounts for this one (its severity then does not
-	// count twice).
+	// whose finding already accounts for this one (it then does not count
+	// towards Worst).
 	Severity    Severity
 	ExplainedBy string
-	// Risk says, for a trusted result, what an attacker can do.
+	// Risk says, for a finding, what an attacker gains.
 	Risk string
 }
 
+// answered reports whether the check got a conclusive answer.
+func (c *AuditCheck) answered() bool {
+	return c.Skipped == "" && c.Err == "" && c.Inconclusive == ""
+}
+
+func (c *AuditCheck) isOriginCheck() bool { return c.Name != "any-header" && c.Name != "any-method" }
+
 // AuditResult is every check of one audit.
 type AuditResult struct {
-	// Method is how the checks were sent: OPTIONS (as preflights), GET or
-	// HEAD.
+	// Method is how the origin checks were sent: OPTIONS (as preflights of
+	// the page's request), GET or HEAD (the simple request an attacker's
+	// page would make).
 	Method string
 	// Wildcard reports that the server answered Access-Control-Allow-Origin:
 	// * to a made-up origin: every site can read the responses without
-	// credentials, whatever the origin checks below say.
+	// credentials, whatever the origin checks say.
 	Wildcard bool
+	// Duplicated reports a made-up origin echoed in a response that also
+	// carries a second Access-Control-Allow-Origin: the browser refuses
+	// that today, and accepts the echo once the duplicate goes.
+	Duplicated bool
+	// CutShort is set when the time limit ended the audit early.
+	CutShort bool
 	Checks   []AuditCheck
 	// Flows are the exchanges, in the order sent.
 	Flows []capture.Flow
@@ -116,9 +137,20 @@ func (a *AuditResult) Findings() int {
 	return n
 }
 
+// Conclusive reports whether at least one origin check got an answer:
+// without one, "nothing found" would mean "nothing tested".
+func (a *AuditResult) Conclusive() bool {
+	for _, c := range a.Checks {
+		if c.isOriginCheck() && c.answered() {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *AuditResult) originFindings() bool {
 	for _, c := range a.Checks {
-		if c.Trusted && c.Name != "any-header" && c.Name != "any-method" {
+		if c.Trusted && c.isOriginCheck() {
 			return true
 		}
 	}
@@ -137,107 +169,190 @@ const (
 	auditMethod = "CORSCOPE-AUDIT"
 )
 
+// pageHost is the page origin as a browser serializes it (lower case,
+// punycode), and its host without a trailing dot for building others.
+type pageHost struct {
+	scheme, host, port string
+	dot                bool   // the page's host ends with a dot
+	ip                 bool   // host is an IP address
+	self               string // the page's own origin
+}
+
+func newPageHost(page *url.URL) pageHost {
+	h := strings.ToLower(page.Hostname())
+	dot := strings.HasSuffix(h, ".")
+	h = strings.TrimSuffix(h, ".")
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		h = a
+	}
+	port := page.Port()
+	scheme := strings.ToLower(page.Scheme)
+	if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		port = ""
+	}
+	p := pageHost{scheme: scheme, host: h, port: port, dot: dot, ip: net.ParseIP(h) != nil}
+	p.self = p.twin(scheme)
+	return p
+}
+
+// twin is the page's origin with another scheme.
+func (p pageHost) twin(scheme string) string {
+	h := p.host
+	if p.dot {
+		h += "."
+	}
+	return originOf(&url.URL{Scheme: scheme, Host: hostPort(h, p.port)})
+}
+
+// origin is the page's origin with another host (same scheme and port).
+func (p pageHost) with(host string) string {
+	return originOf(&url.URL{Scheme: p.scheme, Host: hostPort(host, p.port)})
+}
+
+// registrable returns the host's registrable domain (example.com for
+// app.example.com), or "" and why there is none.
+func (p pageHost) registrable() (string, string) {
+	if p.ip {
+		return "", "the page's host is an IP address, which has no registrable domain to imitate"
+	}
+	site, err := publicsuffix.EffectiveTLDPlusOne(p.host)
+	if err != nil || !strings.Contains(site, ".") {
+		return "", "the page's host " + p.host + " has no registrable domain to imitate"
+	}
+	return site, ""
+}
+
 // originCheck is a check that sends a made-up Origin.
 type originCheck struct {
 	name, title string
 	// origin builds the made-up origin from the page's; "" and a reason
 	// when the check does not apply.
-	origin func(page *url.URL) (string, string)
-	// sev is the severity with credentials and without.
+	origin func(page pageHost) (string, string)
+	// sev is the severity of a finding with credentials, sevNoCred without.
 	sev, sevNoCred Severity
 	risk           string
 	// explainedBy are checks whose finding would imply this one.
 	explainedBy []string
 }
 
+const registersLikeIt = "whoever gets an origin like the one sent (by registering the domain) can "
+
 var originChecks = []originCheck{
 	{
 		name: "any-origin", title: "Any origin is allowed",
-		origin: func(page *url.URL) (string, string) {
-			return schemeOf(page) + "://" + auditHost, ""
+		origin: func(p pageHost) (string, string) {
+			return p.scheme + "://" + auditHost, ""
 		},
 		sev: SeverityHigh, sevNoCred: SeverityLow,
-		risk: "the server copies whatever Origin arrives, so every website can read these responses",
+		risk: "the server copies whatever Origin arrives, so every website can ",
 	},
 	{
 		name: "null-origin", title: "Origin: null is allowed",
-		origin: func(*url.URL) (string, string) { return "null", "" },
+		origin: func(pageHost) (string, string) { return "null", "" },
 		sev:    SeverityHigh, sevNoCred: SeverityLow,
-		risk:        "any page can send Origin: null (a sandboxed iframe, a data: URL, a redirect through a third origin), so every website can read these responses",
+		risk:        "any page can send Origin: null (a sandboxed iframe, a data: URL, a redirect through a third origin), so every website can ",
 		explainedBy: []string{"any-origin"},
 	},
 	{
-		name: "post-domain", title: "Origins that begin with the page's host are allowed (a prefix match)",
-		origin: func(page *url.URL) (string, string) {
-			return withHost(page, page.Hostname()+"."+auditHost), ""
+		name: "post-domain", title: "Origins that begin with (or contain) the page's origin are allowed",
+		origin: func(p pageHost) (string, string) {
+			if p.ip {
+				return "", "the page's host is an IP address: no domain can begin with it"
+			}
+			return p.with(p.host + "." + auditHost), ""
 		},
 		sev: SeverityHigh, sevNoCred: SeverityLow,
-		risk:        "whoever registers a domain like the one sent can read these responses",
+		risk:        registersLikeIt,
+		explainedBy: []string{"any-origin"},
+	},
+	{
+		name: "substring", title: "Parts of an allowed origin are allowed (a substring or indexOf check)",
+		origin: func(p pageHost) (string, string) {
+			return p.self[:len(p.self)-1], ""
+		},
+		sev: SeverityHigh, sevNoCred: SeverityLow,
+		risk:        registersLikeIt,
 		explainedBy: []string{"any-origin"},
 	},
 	{
 		name: "pre-domain", title: "Origins that end with the page's domain are allowed (a suffix match without the dot)",
-		origin: func(page *url.URL) (string, string) {
-			site, why := registrable(page)
+		origin: func(p pageHost) (string, string) {
+			site, why := p.registrable()
 			if site == "" {
 				return "", why
 			}
-			return withHost(page, "corscopeaudit"+site), ""
+			return p.with("corscopeaudit" + site), ""
 		},
 		sev: SeverityHigh, sevNoCred: SeverityLow,
-		risk:        "whoever registers a domain like the one sent can read these responses",
+		risk:        registersLikeIt,
 		explainedBy: []string{"any-origin"},
 	},
 	{
 		name: "unescaped-dot", title: "A dot in the allowed origin matches any character (a regular expression with unescaped dots)",
-		origin: func(page *url.URL) (string, string) {
-			site, why := registrable(page)
+		origin: func(p pageHost) (string, string) {
+			site, why := p.registrable()
 			if site == "" {
 				return "", why
 			}
-			host := page.Hostname()
-			label, ok := strings.CutSuffix(host, "."+site)
+			label, ok := strings.CutSuffix(p.host, "."+site)
 			if !ok || label == "" {
-				return "", "the page's host " + host + " is its registrable domain, so there is no dot an attacker could replace and register"
+				return "", "the page's host " + p.host + " is its registrable domain, so there is no dot an attacker could replace and register"
 			}
 			// app.example.com → appxexample.com: registrable by anyone,
 			// and matched by the regular expression app.example.com.
-			return withHost(page, label+"x"+site), ""
+			return p.with(label + "x" + site), ""
 		},
 		sev: SeverityHigh, sevNoCred: SeverityLow,
-		risk:        "whoever registers a domain like the one sent can read these responses",
-		explainedBy: []string{"pre-domain"},
+		risk:        registersLikeIt,
+		explainedBy: []string{"any-origin", "pre-domain"},
 	},
 	{
-		name: "any-subdomain", title: "Every subdomain of the page's domain is allowed",
-		origin: func(page *url.URL) (string, string) {
-			site, why := registrable(page)
+		name: "any-subdomain", title: "Every subdomain of the page's domain is allowed (often deliberate)",
+		origin: func(p pageHost) (string, string) {
+			site, why := p.registrable()
 			if site == "" {
 				return "", why
 			}
-			return withHost(page, "corscope-audit."+site), ""
+			return p.with("corscope-audit." + site), ""
 		},
-		sev: SeverityMedium, sevNoCred: SeverityLow,
-		risk:        "one cross-site scripting hole or abandoned DNS record on any subdomain is enough to read these responses",
-		explainedBy: []string{"pre-domain"},
+		// Low even with credentials: trusting one's own subdomains is a
+		// policy more than a bug, and an audit in CI must not stay red
+		// over it. The risk text says what it costs.
+		sev: SeverityLow, sevNoCred: SeverityLow,
+		risk:        "one cross-site scripting hole or abandoned DNS record on any subdomain is enough to ",
+		explainedBy: []string{"any-origin", "pre-domain"},
 	},
 	{
 		name: "http-origin", title: "The http:// twin of the page's https:// origin is allowed",
-		origin: func(page *url.URL) (string, string) {
-			if page.Scheme != "https" {
+		origin: func(p pageHost) (string, string) {
+			if p.scheme != "https" {
 				return "", "the page's origin is already http://"
 			}
-			return "http://" + hostPort(page.Hostname(), page.Port()), ""
+			return p.twin("http"), ""
 		},
 		sev: SeverityMedium, sevNoCred: SeverityLow,
-		risk:        "anyone who can tamper with plain-http traffic (public Wi-Fi) can inject a script into the http:// page and read these responses",
-		explainedBy: []string{"any-origin", "pre-domain"}, // a suffix check ignores the scheme
+		risk:        "anyone who can tamper with plain-http traffic (public Wi-Fi) can inject a script into the http:// page and ",
+		explainedBy: []string{"any-origin", "pre-domain", "any-subdomain"}, // suffix checks ignore the scheme
 	},
 }
 
-// Audit runs the audit for req, which must already have passed a Probe's
-// checks of its arguments. A network failure of one check is recorded on
-// that check; only a context error ends the audit early.
+// auditRun is the state of one audit while its requests are in flight.
+type auditRun struct {
+	run     *probeRun
+	ctx     context.Context
+	target  *url.URL
+	method  string // the page's method
+	author  capture.Headers
+	unsafe  []string
+	simple  bool // the origin checks go as the simple GET/HEAD an attacker sends
+	cred    bool
+	res     *AuditResult
+	stopped bool // the context ended: no more requests
+}
+
+// Audit runs the audit for req. A network failure of one check is
+// recorded on that check; when ctx ends, the checks not yet run say so and
+// the result so far is returned (CutShort).
 func (p *Prober) Audit(ctx context.Context, req ProbeRequest) (*AuditResult, error) {
 	if p.Transport == nil {
 		return nil, &ProbeError{Msg: "probe: no transport"}
@@ -251,143 +366,284 @@ func (p *Prober) Audit(ctx context.Context, req ProbeRequest) (*AuditResult, err
 		return nil, err
 	}
 	method := normalizeFetchMethod(req.Method)
+	if err := validateMethod(method); err != nil {
+		return nil, err
+	}
 	author, _ := authorHeaders(req.Header, req.Credentials)
 	_, unsafe := NeedsPreflight(method, author)
-	asPreflight := len(unsafe) > 0 || (method != http.MethodGet && method != http.MethodHead)
-
-	res := &AuditResult{Method: method}
-	if asPreflight {
-		res.Method = http.MethodOptions
+	a := &auditRun{
+		run:    &probeRun{p: p, ctx: ctx, res: &ProbeResult{}, pageOrigin: page, cred: req.Credentials},
+		ctx:    ctx,
+		target: target, method: method, author: author, unsafe: unsafe, cred: req.Credentials,
+		// An attacker's page cannot set the victim's Authorization or
+		// custom headers without a preflight, but a GET with cookies needs
+		// none: a GET or HEAD is audited as that simple request. Anything
+		// else might change data, so it is audited with its preflight.
+		simple: method == http.MethodGet || method == http.MethodHead,
+		res:    &AuditResult{Method: http.MethodOptions},
 	}
-	run := &probeRun{p: p, ctx: ctx, res: &ProbeResult{}, pageOrigin: page, author: author, cred: req.Credentials, site: "cross-site"}
-	send := func(origin, reqMethod string, reqHeaders []string) (capture.Flow, error) {
-		u := target
-		if asPreflight || reqMethod != method || len(reqHeaders) != len(unsafe) {
-			h := capture.Headers{
-				{Name: "Accept", Value: "*/*"},
-				{Name: "Access-Control-Request-Method", Value: reqMethod},
+	if a.simple {
+		a.res.Method = method
+	}
+	a.originChecks(page)
+	a.policyChecks(page)
+	a.res.Flows = a.run.res.Flows
+	return a.res, nil
+}
+
+// originChecks runs the made-up origins, after a baseline request from the
+// page's own origin that says whether a refusal means anything.
+func (a *auditRun) originChecks(page *url.URL) {
+	var ph pageHost
+	baseline := ""        // why refusals prove nothing ("" when they do)
+	baselineStatus := 200 // the page origin's status, to spot refusals
+	if page != nil {
+		ph = newPageHost(page)
+		own := ph.self
+		f, err := a.sendOrigin(own)
+		switch {
+		case err != nil:
+			baseline = "the same request from the page's own origin failed: " + err.Error()
+		default:
+			baselineStatus = f.Response.Status
+			if loc, ok := redirectLocation(f); ok {
+				baseline = fmt.Sprintf("the server answers %d with Location: %s; run the audit on that URL", f.Response.Status, loc)
+			} else if !a.passes(f, own, false) && !a.passes(f, own, true) {
+				baseline = fmt.Sprintf("the server does not allow the page's own origin %s on this request either (%s), so a refusal proves nothing: check --origin and the URL", own, a.failure(f, own))
 			}
-			if len(reqHeaders) > 0 {
-				h = append(h, capture.Header{Name: "Access-Control-Request-Headers", Value: strings.Join(reqHeaders, ",")})
-			}
-			h = append(h, capture.Header{Name: "Origin", Value: origin})
-			h = append(h, run.fetchMetadata(u)...)
-			h = append(h, capture.Header{Name: "User-Agent", Value: run.userAgent()})
-			return run.send(outgoing{method: http.MethodOptions, url: u, header: h, resourceType: "preflight"})
 		}
-		return run.send(run.actualRequest(u, method, origin, author, true))
 	}
-
 	for _, oc := range originChecks {
 		c := AuditCheck{Name: oc.name, Title: oc.title}
-		if page == nil {
-			c.Skipped = "the page's origin is null, so there is nothing to imitate"
-			res.Checks = append(res.Checks, c)
-			continue
+		var origin, why string
+		switch {
+		case page == nil && oc.name == "null-origin":
+			why = "the page's origin is null itself"
+		case page == nil && oc.name == "any-origin":
+			origin = "https://" + auditHost
+		case page == nil:
+			why = "the page's origin is null, so there is no host to imitate"
+		default:
+			origin, why = oc.origin(ph)
 		}
-		origin, why := oc.origin(page)
 		if origin == "" {
 			c.Skipped = why
-			res.Checks = append(res.Checks, c)
+			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
 		c.Sent = origin
-		f, err := send(origin, method, unsafe)
+		if a.stopped {
+			c.Err = "not sent: the time limit (--timeout) was reached"
+			a.res.Checks = append(a.res.Checks, c)
+			continue
+		}
+		f, err := a.sendOrigin(origin)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
 			c.Err = err.Error()
-			res.Checks = append(res.Checks, c)
+			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
 		c.Status = f.Response.Status
-		c.Evidence = corsEvidence(f.Response.Header, "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
+		c.Evidence = corsEvidence(f.Response.Header, hACAO, hACAC)
+		h := f.Response.Header
+		acao, _ := h.Joined(hACAO)
 		switch {
-		case accessCheck(f.Response.Header, true, origin).ok():
+		case redirectStatus(f):
+			loc, _ := redirectLocation(f)
+			c.Inconclusive = fmt.Sprintf("the server answers %d with Location: %s; run the audit on that URL", c.Status, loc)
+		case a.passes(f, origin, true):
 			c.Trusted, c.Credentials, c.Severity = true, true, oc.sev
-		case f.Response.Header.Get("Access-Control-Allow-Origin") == "*":
-			res.Wildcard = true
-		case accessCheck(f.Response.Header, false, origin).ok():
+		case a.passes(f, origin, false) && acao != "*":
 			c.Trusted, c.Severity = true, oc.sevNoCred
+		case accessCheck(h, true, origin).ok() || accessCheck(h, false, origin).ok() && acao != "*":
+			// The origin passes, the rest of the preflight does not.
+			c.Trusted, c.Refused, c.Credentials, c.Severity = true, true, accessCheck(h, true, origin).ok(), SeverityLow
+		case acao == "*":
+			a.res.Wildcard = true
+			c.Inconclusive = "the server answers Access-Control-Allow-Origin: * (see the note below)"
+		case h.Count(hACAO) > 1 || strings.Contains(acao, ","):
+			if slices.ContainsFunc(h.Values(hACAO), func(v string) bool { return strings.Contains(v, origin) }) {
+				a.res.Duplicated = true
+			}
+		case baseline != "":
+			c.Inconclusive = baseline
+		}
+		if c.Trusted && !c.Refused && a.simple && c.Status >= 400 && baselineStatus < 400 {
+			c.Refused, c.Severity = true, SeverityLow
 		}
 		if c.Trusted {
-			c.Risk = oc.risk
-			if c.Credentials {
-				c.Risk += " with the user's cookies"
-			} else {
-				c.Risk += ", though without cookies: that matters for data protected only by network position (an intranet, localhost)"
-			}
+			c.Risk = a.risk(oc.risk, c)
 			for _, by := range oc.explainedBy {
-				if trusted(res.Checks, by) {
+				if trusted(a.res.Checks, by) {
 					c.ExplainedBy = by
 					break
 				}
 			}
 		}
-		res.Checks = append(res.Checks, c)
+		a.res.Checks = append(a.res.Checks, c)
 	}
+}
 
-	// Header and method reflection, from the page's own origin: they only
-	// mean something when that origin is allowed.
+// risk completes a check's risk sentence for what the server did.
+func (a *auditRun) risk(prefix string, c AuditCheck) string {
+	const noCookies = ", though without cookies: that matters for data protected only by network position (an intranet, localhost)"
+	var s string
+	switch {
+	case a.simple && c.Credentials:
+		s = prefix + "read these responses as the signed-in user (cookies included)"
+	case a.simple:
+		s = prefix + "read these responses" + noCookies
+	case c.Credentials:
+		s = prefix + "make the browser send the " + a.method + " as the signed-in user (cookies included), and read the answer if it echoes the origin too"
+	default:
+		s = prefix + "make the browser send the " + a.method + " and read an answer that echoes the origin too" + noCookies
+	}
+	if c.Refused {
+		s += ". The server refuses the request itself (status " + strconv.Itoa(c.Status) + "), so an attacker gets only that error today; fix the echo anyway"
+	}
+	return s
+}
+
+// sendOrigin sends the origin checks' request from origin: the simple
+// GET/HEAD an attacker's page would make (cookies included), or the page's
+// preflight.
+func (a *auditRun) sendOrigin(origin string) (capture.Flow, error) {
+	if a.simple {
+		h := capture.Headers{{Name: "Accept", Value: "*/*"}}
+		if a.cred {
+			for _, kv := range a.author {
+				if strings.EqualFold(kv.Name, "Cookie") {
+					h = append(h, kv)
+				}
+			}
+		}
+		h = append(h, capture.Header{Name: "Origin", Value: origin})
+		h = append(h, a.metadata(origin)...)
+		h = append(h, capture.Header{Name: "User-Agent", Value: a.run.userAgent()})
+		return a.send(outgoing{method: a.method, url: a.target, header: h, resourceType: "fetch"})
+	}
+	return a.sendPreflight(origin, a.method, a.unsafe)
+}
+
+func (a *auditRun) sendPreflight(origin, method string, headers []string) (capture.Flow, error) {
+	h := capture.Headers{
+		{Name: "Accept", Value: "*/*"},
+		{Name: hACRM, Value: method},
+	}
+	if len(headers) > 0 {
+		h = append(h, capture.Header{Name: hACRH, Value: strings.Join(headers, ",")})
+	}
+	h = append(h, capture.Header{Name: "Origin", Value: origin})
+	h = append(h, a.metadata(origin)...)
+	h = append(h, capture.Header{Name: "User-Agent", Value: a.run.userAgent()})
+	return a.send(outgoing{method: http.MethodOptions, url: a.target, header: h, resourceType: "preflight"})
+}
+
+// metadata is the Sec-Fetch-* a browser on origin would send: a made-up
+// subdomain is same-site, and a server filtering on Fetch Metadata must see
+// that.
+func (a *auditRun) metadata(origin string) capture.Headers {
+	from, _ := parseProbeOrigin(origin) // nil for "null": cross-site
+	a.run.site = siteRelation(from, a.target)
+	return a.run.fetchMetadata(a.target)
+}
+
+// send performs one request; a network failure becomes a plain error
+// (the probe's own wording blames the browser, which is not the case
+// here), and the end of ctx stops the audit.
+func (a *auditRun) send(o outgoing) (capture.Flow, error) {
+	f, err := a.run.send(o)
+	if err == nil {
+		return f, nil
+	}
+	if a.ctx.Err() != nil {
+		a.stopped, a.res.CutShort = true, true
+		return f, fmt.Errorf("not answered: the time limit (--timeout) was reached")
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, " A browser would fail"); i > 0 {
+		msg = msg[:i]
+	}
+	return f, fmt.Errorf("%s", msg)
+}
+
+// passes is the browser's check of the origin checks' response: the
+// access check for a simple request, the whole preflight check otherwise.
+func (a *auditRun) passes(f capture.Flow, origin string, include bool) bool {
+	if a.simple {
+		return accessCheck(f.Response.Header, include, origin).ok()
+	}
+	return probePreflightPasses(f.Response, origin, include, a.method, a.unsafe)
+}
+
+// failure names the CorsError the page's own origin gets.
+func (a *auditRun) failure(f capture.Flow, origin string) string {
+	if a.simple {
+		return accessCheck(f.Response.Header, a.cred, origin).code.String()
+	}
+	return preflightCheck(f.Response, origin, a.cred, a.method, a.unsafe).code.String()
+}
+
+// policyChecks ask, from the page's own origin, for a header and a method
+// no API uses: a server that allows them copies whatever is asked.
+func (a *auditRun) policyChecks(page *url.URL) {
 	for _, name := range []string{"any-header", "any-method"} {
 		c := AuditCheck{Name: name}
-		reqMethod, reqHeaders := method, unsafe
+		method, headers := a.method, a.unsafe
 		if name == "any-header" {
-			c.Title = "Any request header is allowed"
-			c.Sent = auditHeader
-			reqHeaders = append(append([]string{}, unsafe...), auditHeader)
-			slices.Sort(reqHeaders)
-			reqHeaders = dedupSorted(reqHeaders)
+			c.Title, c.Sent = "Any request header is allowed", auditHeader
+			headers = append(slices.Clone(a.unsafe), auditHeader)
+			slices.Sort(headers)
+			headers = dedupSorted(headers)
 		} else {
-			c.Title = "Any method is allowed"
-			c.Sent = auditMethod
-			reqMethod = auditMethod
+			c.Title, c.Sent, method = "Any method is allowed", auditMethod, auditMethod
 		}
-		if page == nil {
+		switch {
+		case page == nil:
 			c.Skipped = "the page's origin is null"
-			res.Checks = append(res.Checks, c)
+		case a.stopped:
+			c.Err = "not sent: the time limit (--timeout) was reached"
+		}
+		if c.Skipped != "" || c.Err != "" {
+			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
-		f, err := send(originOf(page), reqMethod, reqHeaders)
+		own := newPageHost(page).self
+		f, err := a.sendPreflight(own, method, headers)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
 			c.Err = err.Error()
-			res.Checks = append(res.Checks, c)
+			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
 		c.Status = f.Response.Status
+		var allowed []string
 		if name == "any-header" {
-			c.Evidence = corsEvidence(f.Response.Header, "Access-Control-Allow-Headers")
+			c.Evidence = corsEvidence(f.Response.Header, hACAH)
+			allowed, _, _ = parseAllowList(f.Response.Header.Get(hACAH), true)
 		} else {
-			c.Evidence = corsEvidence(f.Response.Header, "Access-Control-Allow-Methods")
+			c.Evidence = corsEvidence(f.Response.Header, hACAM)
+			allowed, _, _ = parseAllowList(f.Response.Header.Get(hACAM), false)
 		}
-		if !accessCheck(f.Response.Header, req.Credentials, originOf(page)).ok() {
-			c.Skipped = "the server does not allow the page's own origin on this preflight, so its header policy cannot be seen"
-			res.Checks = append(res.Checks, c)
+		if r := accessCheck(f.Response.Header, a.cred, own); !r.ok() {
+			c.Inconclusive = "this preflight from the page's own origin fails its origin check (" + preflightVariant(r.code).String() + "), so the server's header and method lists cannot be seen"
+			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
-		if name == "any-header" {
-			allowed, _, _ := parseAllowList(f.Response.Header.Get("Access-Control-Allow-Headers"), true)
-			c.Trusted = containsString(allowed, auditHeader)
-			c.Risk = "Access-Control-Allow-Headers copies Access-Control-Request-Headers: list the headers the API reads instead"
-		} else {
-			allowed, _, _ := parseAllowList(f.Response.Header.Get("Access-Control-Allow-Methods"), false)
-			c.Trusted = containsString(allowed, auditMethod)
-			c.Risk = "Access-Control-Allow-Methods copies Access-Control-Request-Method: list the methods the API serves instead"
+		if containsString(allowed, c.Sent) {
+			c.Trusted, c.Credentials, c.Severity = true, a.cred, SeverityLow
+			if name == "any-header" {
+				c.Risk = "Access-Control-Allow-Headers copies Access-Control-Request-Headers: list the headers the API reads instead"
+			} else {
+				c.Risk = "Access-Control-Allow-Methods copies Access-Control-Request-Method: list the methods the API serves instead"
+			}
 		}
-		if c.Trusted {
-			c.Credentials = req.Credentials
-			c.Severity = SeverityLow
-		} else {
-			c.Risk = ""
-		}
-		res.Checks = append(res.Checks, c)
+		a.res.Checks = append(a.res.Checks, c)
 	}
-	res.Flows = run.res.Flows
-	return res, nil
+}
+
+func redirectStatus(f capture.Flow) bool {
+	_, ok := redirectLocation(f)
+	return ok
 }
 
 func trusted(checks []AuditCheck, name string) bool {
@@ -414,132 +670,9 @@ func corsEvidence(h capture.Headers, names ...string) string {
 	return strings.Join(parts, "; ")
 }
 
-func schemeOf(u *url.URL) string { return strings.ToLower(u.Scheme) }
-
-// withHost is the page's origin with another host, same scheme and port.
-func withHost(page *url.URL, host string) string {
-	return originOf(&url.URL{Scheme: page.Scheme, Host: hostPort(host, page.Port())})
-}
-
 func hostPort(host, port string) string {
 	if port == "" {
 		return host
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// registrable returns the page host's registrable domain (example.com for
-// app.example.com), or "" and why there is none.
-func registrable(page *url.URL) (string, string) {
-	h := strings.ToLower(page.Hostname())
-	if net.ParseIP(h) != nil {
-		return "", "the page's host is an IP address, which has no registrable domain to imitate"
-	}
-	site, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(h, "."))
-	if err != nil || !strings.Contains(site, ".") {
-		return "", "the page's host " + h + " has no registrable domain to imitate"
-	}
-	return site, ""
-}
-
-// auditAdvice is the fix for every origin-check finding.
-const auditAdvice = "Compare Origin with a fixed list of full origins (scheme://host:port), byte for byte; never echo it unchecked, allow null, or match it by prefix, suffix or an unescaped regular expression."
-
-// writeAuditText appends the audit's report to b.
-func writeAuditText(b *strings.Builder, a *AuditResult) {
-	how := "as GET requests"
-	switch a.Method {
-	case http.MethodOptions:
-		how = "as OPTIONS preflights"
-	case http.MethodHead:
-		how = "as HEAD requests"
-	}
-	fmt.Fprintf(b, "\nAudit: %d checks with made-up origins, sent %s (never a request that could change data)\n", len(a.Checks), how)
-	for _, c := range a.Checks {
-		switch {
-		case c.Skipped != "":
-			fmt.Fprintf(b, "  %-8s %-14s %s\n", "skipped", c.Name, c.Skipped)
-		case c.Err != "":
-			fmt.Fprintf(b, "  %-8s %-14s %s\n", "error", c.Name, c.Err)
-		case !c.Trusted:
-			fmt.Fprintf(b, "  %-8s %-14s %s → not allowed\n", "ok", c.Name, c.sentText())
-		default:
-			cred := ", without credentials"
-			if c.Credentials {
-				cred = ", with credentials"
-			}
-			if c.Name == "any-header" || c.Name == "any-method" {
-				cred = ""
-			}
-			also := ""
-			if c.ExplainedBy != "" {
-				also = " (follows from " + c.ExplainedBy + ")"
-			}
-			fmt.Fprintf(b, "  %-8s %-14s %s → allowed%s%s\n", strings.ToUpper(string(c.Severity)), c.Name, c.sentText(), cred, also)
-			fmt.Fprintf(b, "  %-8s %-14s %s\n", "", "", c.Evidence)
-			fmt.Fprintf(b, "  %-8s %-14s %s: %s.\n", "", "", c.Title, c.Risk)
-		}
-	}
-	if a.Wildcard {
-		b.WriteString("Note: the server answers Access-Control-Allow-Origin: * to any origin, so every site can read these responses without cookies.\n")
-	}
-	n := a.Findings()
-	if n == 0 {
-		b.WriteString("Audit result: no mistake found in the origin, method and header checks.\n")
-		return
-	}
-	fmt.Fprintf(b, "Audit result: %d of %d checks allowed, worst %s.", n, len(a.Checks), strings.ToUpper(string(a.Worst())))
-	if a.originFindings() {
-		b.WriteString(" " + auditAdvice)
-	}
-	if trusted(a.Checks, "any-header") || trusted(a.Checks, "any-method") {
-		b.WriteString(" List the methods and headers the API uses instead of copying the preflight's request.")
-	}
-	b.WriteString("\n")
-}
-
-func (c *AuditCheck) sentText() string {
-	switch c.Name {
-	case "any-header":
-		return "Access-Control-Request-Headers: " + c.Sent
-	case "any-method":
-		return "Access-Control-Request-Method: " + c.Sent
-	}
-	return "Origin: " + c.Sent
-}
-
-// auditJSON is the "audit" member of probe --json.
-type auditJSON struct {
-	Method   string           `json:"method"`
-	Wildcard bool             `json:"wildcard"`
-	Worst    string           `json:"worst"`
-	Findings int              `json:"findings"`
-	Checks   []auditCheckJSON `json:"checks"`
-}
-
-type auditCheckJSON struct {
-	Name        string `json:"name"`
-	Title       string `json:"title"`
-	Sent        string `json:"sent"`
-	Skipped     string `json:"skipped"`
-	Error       string `json:"error"`
-	Status      int    `json:"status"`
-	Trusted     bool   `json:"trusted"`
-	Credentials bool   `json:"credentials"`
-	Severity    string `json:"severity"`
-	ExplainedBy string `json:"explainedBy"`
-	Evidence    string `json:"evidence"`
-	Risk        string `json:"risk"`
-}
-
-func newAuditJSON(a *AuditResult) *auditJSON {
-	out := &auditJSON{Method: a.Method, Wildcard: a.Wildcard, Worst: string(a.Worst()), Findings: a.Findings(), Checks: []auditCheckJSON{}}
-	for _, c := range a.Checks {
-		out.Checks = append(out.Checks, auditCheckJSON{
-			Name: c.Name, Title: c.Title, Sent: c.Sent, Skipped: c.Skipped, Error: c.Err,
-			Status: c.Status, Trusted: c.Trusted, Credentials: c.Credentials,
-			Severity: string(c.Severity), ExplainedBy: c.ExplainedBy, Evidence: c.Evidence, Risk: c.Risk,
-		})
-	}
-	return out
 }

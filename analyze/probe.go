@@ -105,14 +105,19 @@ func (r *ProbeResult) Blocked() bool {
 }
 
 // ExitCode is the probe command's exit status: 0 when the page could read
-// the response, 1 otherwise (blocked, or the analyzer cannot decide), or
-// when an audit found a medium or high risk.
+// the response, 1 otherwise (blocked, or the analyzer cannot decide) or
+// when an audit found a medium or high risk, 2 when an audit could not
+// test the origin check at all.
 func (r *ProbeResult) ExitCode() int {
-	if r.Blocked() {
+	switch {
+	case r.Blocked():
 		return 1
-	}
-	if r.Audit != nil && r.Audit.Worst().rank() >= SeverityMedium.rank() {
+	case r.Audit == nil:
+		return 0
+	case r.Audit.Worst().rank() >= SeverityMedium.rank():
 		return 1
+	case !r.Audit.Conclusive():
+		return 2
 	}
 	return 0
 }

@@ -68,7 +68,7 @@ func TestProbeCommandExitCodes(t *testing.T) {
 		{"preflight answered by auth", append(append([]string{"probe", "--origin", pageOrigin}, put...), authFirst.URL+"/api/users"), 1, "PreflightMissingAllowOriginHeader", ""},
 		{"blocked with one framework's fix", append(append([]string{"probe", "--origin", pageOrigin, "--framework", "express"}, put...), authFirst.URL+"/api/users"), 1, "app.use(cors({", ""},
 		{"audit of an exact allow-list", append(append([]string{"probe", "--audit", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "Audit result: no mistake found", ""},
-		{"audit finds an echoed origin", append(append([]string{"probe", "--audit", "--origin", "https://app.example.com"}, put...), reflecting.URL+"/api/users"), 1, "HIGH     any-origin     Origin: https://corscope-audit.example → allowed, with credentials", ""},
+		{"audit finds an echoed origin", append(append([]string{"probe", "--audit", "--origin", "https://app.example.com"}, put...), reflecting.URL+"/api/users"), 1, "HIGH     any-origin     Origin: https://corscope-audit.example → allowed, with Access-Control-Allow-Credentials: true", ""},
 		{"connection refused", []string{"probe", "--origin", pageOrigin, refused}, 2, "", "onnection refused to"},
 		{"missing --origin", []string{"probe", good.URL}, 2, "", "origin"},
 		{"not an origin", []string{"probe", "--origin", "localhost:3000", good.URL}, 2, "", "not an origin"},
@@ -145,7 +145,7 @@ func TestProbeCommandExitCodes(t *testing.T) {
 		if cmd.ProcessState.ExitCode() != 1 || doc.ExitCode != 1 || doc.Verdict != "allowed" {
 			t.Errorf("exit %d, exitCode %d, verdict %q; want 1, 1, allowed (the audit decides)", cmd.ProcessState.ExitCode(), doc.ExitCode, doc.Verdict)
 		}
-		if doc.Audit.Method != "OPTIONS" || doc.Audit.Worst != "high" || len(doc.Audit.Checks) != 9 ||
+		if doc.Audit.Method != "OPTIONS" || doc.Audit.Worst != "high" || len(doc.Audit.Checks) != 10 ||
 			doc.Audit.Checks[0].Name != "any-origin" || !doc.Audit.Checks[0].Trusted || doc.Audit.Checks[0].Severity != "high" {
 			t.Errorf("audit = %+v", doc.Audit)
 		}

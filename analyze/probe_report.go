@@ -383,6 +383,32 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// exchangeJSON is one exchange of probe --json; v may be nil (the audit's
+// exchanges have no verdict of their own).
+func exchangeJSON(i int, f capture.Flow, v *Verdict) probeJSONExch {
+	e := probeJSONExch{
+		Index:           i + 1,
+		Role:            "request",
+		Method:          f.Request.Method,
+		URL:             f.Request.URL,
+		RequestHeaders:  jsonHeaders(f.Request.Header),
+		ResponseHeaders: []probeJSONHeader{},
+		DurationMs:      float64(f.Timings.Duration().Microseconds()) / 1000,
+	}
+	if f.ResourceType == "preflight" {
+		e.Role = "preflight"
+	}
+	if f.Response != nil {
+		e.Status = f.Response.Status
+		e.StatusText = f.Response.StatusText
+		e.ResponseHeaders = jsonHeaders(f.Response.Header)
+	}
+	if v != nil {
+		e.Verdict = probeJSONVerdict{Kind: string(v.Kind), Error: v.Error, FailedParameter: v.FailedParameter, Console: v.Console}
+	}
+	return e
+}
+
 // WriteJSON prints the result as one indented JSON document (the shape is
 // documented on probeJSON). framework, when set, limits "fixes" to that
 // framework.
@@ -420,28 +446,11 @@ func (r *ProbeResult) WriteJSON(w io.Writer, framework string) error {
 		Fixes:          []ReportFix{},
 	}
 	for i, f := range r.Flows {
-		e := probeJSONExch{
-			Index:           i + 1,
-			Role:            "request",
-			Method:          f.Request.Method,
-			URL:             f.Request.URL,
-			RequestHeaders:  jsonHeaders(f.Request.Header),
-			ResponseHeaders: []probeJSONHeader{},
-			DurationMs:      float64(f.Timings.Duration().Microseconds()) / 1000,
-		}
-		if f.ResourceType == "preflight" {
-			e.Role = "preflight"
-		}
-		if f.Response != nil {
-			e.Status = f.Response.Status
-			e.StatusText = f.Response.StatusText
-			e.ResponseHeaders = jsonHeaders(f.Response.Header)
-		}
+		var v *Verdict
 		if i < len(r.Verdicts) {
-			v := r.Verdicts[i]
-			e.Verdict = probeJSONVerdict{Kind: string(v.Kind), Error: v.Error, FailedParameter: v.FailedParameter, Console: v.Console}
+			v = &r.Verdicts[i]
 		}
-		doc.Exchanges = append(doc.Exchanges, e)
+		doc.Exchanges = append(doc.Exchanges, exchangeJSON(i, f, v))
 	}
 	for _, h := range o.Headers {
 		doc.Headers = append(doc.Headers, probeJSONRef{

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/corscope/corscope/capture"
@@ -126,6 +127,9 @@ func SerializeOrigin(origin string) string {
 func originOf(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
+	if a, err := idna.Lookup.ToASCII(host); err == nil {
+		host = a // browsers send internationalized hosts in punycode
+	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
