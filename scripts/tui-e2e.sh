@@ -112,12 +112,17 @@ wait_for "✓ copied the"
 keys m
 wait_for "● 1 marked"
 
-# The choice is remembered in --home.
-grep -q '"framework": "fastapi"' "$work/home/ui.json" || {
-	echo "tui e2e FAILED: ui.json does not remember fastapi" >&2
-	cat "$work/home/ui.json" >&2 || true
-	exit 1
-}
+# The choice is remembered in --home. The interface saves ui.json in the
+# background after the key press, so the file may trail the screen.
+deadline=$((SECONDS + 10))
+until grep -q '"framework": "fastapi"' "$work/home/ui.json" 2>/dev/null; do
+	if ((SECONDS >= deadline)); then
+		echo "tui e2e FAILED: ui.json does not remember fastapi" >&2
+		cat "$work/home/ui.json" >&2 || true
+		exit 1
+	fi
+	sleep 0.1
+done
 
 # Resize: SIGWINCH → a new layout (detail below the list), still whole.
 tmux resize-window -t "$session" -x 80 -y 24
