@@ -314,6 +314,10 @@ type Flow struct {
 	// by other tools (Firefox, Safari, proxies, converters) leave it
 	// false: what they say about failures is not known.
 	BrowserRecorded bool
+	// Marked is set on a flow the user marked in the interface when it was
+	// exported (HAR _marked), so marks survive a hand-over: the proxy never
+	// sets it, and the interface marks such flows when it loads them.
+	Marked bool
 	// Comment is free text carried from or to HAR.
 	Comment string
 }

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"unsafe"
@@ -60,6 +61,8 @@ type Store struct {
 	// never waits for a batch being built. Lock order: mu, then pinMu.
 	pinMu sync.Mutex
 	pins  map[FlowID]int
+	// marks are the flows the user marked (see Mark); each holds a pin.
+	marks map[FlowID]struct{}
 }
 
 // slot is a held flow and its estimated memory.
@@ -86,7 +89,7 @@ func NewStoreLimits(l Limits) *Store {
 	if l.MaxFlows <= 0 {
 		l.MaxFlows = DefaultMaxFlows
 	}
-	return &Store{max: l.MaxFlows, maxMem: max(l.MaxMemory, 0), subs: make(map[*Subscription]struct{}), pins: make(map[FlowID]int)}
+	return &Store{max: l.MaxFlows, maxMem: max(l.MaxMemory, 0), subs: make(map[*Subscription]struct{}), pins: make(map[FlowID]int), marks: make(map[FlowID]struct{})}
 }
 
 // Add records a new flow, assigns and returns its ID. While the store is
@@ -101,6 +104,11 @@ func (s *Store) Add(f Flow) FlowID {
 	}
 	s.nextID++
 	f.ID = s.nextID
+	if f.Marked {
+		// Marked in the file it came from: pinned before the bounds are
+		// enforced, so it is never the one evicted.
+		s.Mark(f.ID, true)
+	}
 	size := flowMemory(&f)
 	s.pushLocked(slot{f, size})
 	s.mem += size
@@ -153,7 +161,11 @@ func (s *Store) Get(id FlowID) (Flow, bool) {
 
 func (s *Store) getLocked(id FlowID) (Flow, bool) {
 	if sl := s.slotLocked(id); sl != nil {
-		return sl.f, true
+		f := sl.f
+		s.pinMu.Lock()
+		_, f.Marked = s.marks[id]
+		s.pinMu.Unlock()
+		return f, true
 	}
 	return Flow{}, false
 }
@@ -211,12 +223,48 @@ func (s *Store) Pin(id FlowID) {
 // evicted at the store's next change.
 func (s *Store) Unpin(id FlowID) {
 	s.pinMu.Lock()
+	s.unpinLocked(id)
+	s.pinMu.Unlock()
+}
+
+func (s *Store) unpinLocked(id FlowID) {
 	if n := s.pins[id]; n > 1 {
 		s.pins[id] = n - 1
 	} else {
 		delete(s.pins, id)
 	}
-	s.pinMu.Unlock()
+}
+
+// Mark marks flow id (on) or takes its mark off. A marked flow is pinned
+// until it is unmarked, and Get and Snapshot report it in Flow.Marked, so
+// every export (the interface's, --har on exit) keeps the user's marks.
+// Marking a marked flow again changes nothing.
+func (s *Store) Mark(id FlowID, on bool) {
+	if id == 0 {
+		return
+	}
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	_, was := s.marks[id]
+	switch {
+	case on && !was:
+		s.marks[id] = struct{}{}
+		s.pins[id]++
+	case !on && was:
+		delete(s.marks, id)
+		s.unpinLocked(id)
+	}
+}
+
+// markedSet returns a copy of the marks, nil when there are none. The
+// caller may hold mu (lock order: mu, then pinMu).
+func (s *Store) markedSet() map[FlowID]struct{} {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	if len(s.marks) == 0 {
+		return nil
+	}
+	return maps.Clone(s.marks)
 }
 
 func (s *Store) pinned(id FlowID) bool {
@@ -230,7 +278,12 @@ func (s *Store) Snapshot() []Flow {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]Flow, 0, s.lenLocked())
-	s.eachLocked(func(sl *slot) { out = append(out, sl.f) })
+	marks := s.markedSet()
+	s.eachLocked(func(sl *slot) {
+		f := sl.f
+		_, f.Marked = marks[f.ID]
+		out = append(out, f)
+	})
 	return out
 }
 
@@ -265,6 +318,7 @@ func (s *Store) Clear() {
 	s.mu.Unlock()
 	s.pinMu.Lock()
 	clear(s.pins)
+	clear(s.marks)
 	s.pinMu.Unlock()
 	releaseAll(gone)
 }

@@ -251,3 +251,42 @@ func TestStoreIsSafeForConcurrentWritersAndReaders(t *testing.T) {
 		t.Fatal("reader saw no flows")
 	}
 }
+
+// A mark is the store's: it pins the flow, shows in Get and Snapshot (so
+// exports keep it), arrives with a flow that was marked in its file, and
+// goes with Clear.
+func TestStoreMarksPinAndTravelWithTheFlow(t *testing.T) {
+	s := NewStore(3)
+	a := s.Add(Flow{Request: Request{URL: "http://x/a"}})
+	s.Mark(a, true)
+	s.Mark(a, true) // twice is one mark: one unmark frees it
+	imported := s.Add(Flow{Request: Request{URL: "http://x/b"}, Marked: true})
+	for range 5 {
+		s.Add(Flow{Request: Request{URL: "http://x/c"}})
+	}
+	for _, id := range []FlowID{a, imported} {
+		if f, ok := s.Get(id); !ok || !f.Marked {
+			t.Fatalf("flow %d: held %v, marked %v; want a marked flow kept past the bound", id, ok, f.Marked)
+		}
+	}
+	var marked []FlowID
+	for _, f := range s.Snapshot() {
+		if f.Marked {
+			marked = append(marked, f.ID)
+		}
+	}
+	if len(marked) != 2 || marked[0] != a || marked[1] != imported {
+		t.Fatalf("Snapshot marks %v, want [%d %d]", marked, a, imported)
+	}
+	s.Mark(a, false)
+	s.Add(Flow{Request: Request{URL: "http://x/d"}})
+	if _, ok := s.Get(a); ok {
+		t.Fatal("an unmarked flow must be evictable again")
+	}
+	s.Clear()
+	id := s.Add(Flow{Request: Request{URL: "http://x/e"}})
+	s.Mark(imported, false) // gone with Clear: a no-op
+	if f, _ := s.Get(id); f.Marked || len(s.markedSet()) != 0 {
+		t.Fatal("Clear must forget the marks")
+	}
+}

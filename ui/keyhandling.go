@@ -228,7 +228,7 @@ func (m *Model) exportCmd(path string) tea.Cmd {
 		}
 	}
 	return tea.Batch(m.setStatus("exporting…", false), func() tea.Msg {
-		flows := store.Snapshot()
+		flows := store.Snapshot() // marks included (_marked in the HAR)
 		abs, err := filepath.Abs(path)
 		if err != nil {
 			abs = path

@@ -150,15 +150,10 @@ func New(ctx context.Context, o Options) *Model {
 	return m
 }
 
-// Close ends the store subscription and unpins what the user had open
-// or marked.
+// Close ends the store subscription and unpins what the user had open.
+// Marks stay in the store: --har on exit writes them.
 func (m *Model) Close() {
 	m.setPins([2]capture.FlowID{})
-	for _, r := range m.t.rows {
-		if r.marked {
-			m.o.Store.Unpin(r.id)
-		}
-	}
 	m.feed.sub.Close()
 }
 
@@ -358,6 +353,8 @@ func (m *Model) applyBatch(b batchMsg) {
 		nr := newRow(f, v, ver)
 		if old != nil {
 			nr.marked = old.marked
+		} else {
+			nr.marked = f.Marked // marked in the file it came from (HAR _marked)
 		}
 		m.t.upsert(nr)
 		m.noteDirty(f.ID)
@@ -562,9 +559,8 @@ func (m *Model) cycleFramework(d int) tea.Cmd {
 }
 
 // toggleMark marks or unmarks the selected flow (a ghost row marks its
-// preflight). A marked flow stays pinned in the store until it is
-// unmarked, so eviction never drops what the user set aside, and
-// is:marked finds it again.
+// preflight). The mark is kept in the store, which never evicts a marked
+// flow and writes the mark into every export; is:marked finds it again.
 func (m *Model) toggleMark() tea.Cmd {
 	r, _ := m.selected()
 	if r == nil {
@@ -576,11 +572,10 @@ func (m *Model) toggleMark() tea.Cmd {
 	m.t.upsert(&nr)
 	m.noteDirty(r.id)
 	m.fixSel() // an is:marked filter may have hidden it
+	m.o.Store.Mark(r.id, nr.marked)
 	if nr.marked {
-		m.o.Store.Pin(r.id)
 		return m.setStatus("marked #"+idText(r.id)+": kept however much is captured · is:marked lists marked flows", false)
 	}
-	m.o.Store.Unpin(r.id)
 	return m.setStatus("unmarked #"+idText(r.id), false)
 }
 
@@ -618,7 +613,7 @@ func (m *Model) unmarkAll() tea.Cmd {
 		r.marked = false
 		m.t.upsert(&r)
 		m.noteDirty(id)
-		m.o.Store.Unpin(id)
+		m.o.Store.Mark(id, false)
 	}
 	m.fixSel()
 	return m.setStatus("unmarked "+plural(n, "flow"), false)

@@ -336,3 +336,43 @@ func TestOnlyMarkedAndUnmarkAll(t *testing.T) {
 		}
 	}
 }
+
+// Marks go out with an export (the store's Snapshot carries them) and
+// come back when the file is opened: the flows arrive marked.
+func TestMarksGoOutWithTheExportAndComeBack(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var exported []capture.Flow
+	export := func(path string, flows []capture.Flow) error {
+		exported = flows
+		return nil
+	}
+	m, _, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, export: export, w: 120, h: 40})
+	selectFlow(t, m, "4")
+	press(m, "m")
+	press(m, "e")
+	keyAndRun(m, "enter")
+	var marked []capture.FlowID
+	for _, f := range exported {
+		if f.Marked {
+			marked = append(marked, f.ID)
+		}
+	}
+	if len(exported) != 11 || !slices.Equal(marked, []capture.FlowID{4}) {
+		t.Fatalf("exported %d flows, marked %v; want 11 with 4 marked", len(exported), marked)
+	}
+
+	// Opened again (the file's flows, as the importer returns them).
+	fxs := mixedFixture()
+	fxs[3].f.Marked = true
+	o, st, _ := newFixtureModel(t, fxs, testOpts{w: 120, h: 40})
+	if got := viewIDs(o); !strings.Contains(headerLines(o), "● 1 marked") {
+		t.Fatalf("an opened file's marks must show (view %s):\n%s", got, headerLines(o))
+	}
+	if r := o.t.get(4); r == nil || !r.marked {
+		t.Fatal("flow 4 came in marked but is not")
+	}
+	press(o, "U")
+	if f, _ := st.Get(4); f.Marked {
+		t.Fatal("U must take the mark off in the store too")
+	}
+}

@@ -35,6 +35,7 @@ func buildEntry(f capture.Flow, opts Options) harEntry {
 		Comment:         f.Comment,
 		ResourceType:    resourceType(f),
 		BrowserRecorded: f.BrowserRecorded,
+		Marked:          f.Marked,
 	}
 	return ent
 }

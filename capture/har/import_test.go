@@ -529,3 +529,34 @@ func TestExportKeepsBrowserRecorded(t *testing.T) {
 		}
 	}
 }
+
+// Marks made in the interface travel with the file: exported as _marked,
+// read back on import, and absent where nobody marked anything.
+func TestMarksSurviveTheRoundTrip(t *testing.T) {
+	flows, err := ReadFile(filepath.Join("testdata", "har", "chrome-socketio-polling-xorigin.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range flows {
+		if flows[i].Marked {
+			t.Fatalf("flow %d of a DevTools export came in marked", i)
+		}
+	}
+	flows[1].Marked = true
+	var buf bytes.Buffer
+	if err := Write(&buf, flows, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `"_marked":true`); n != 1 {
+		t.Errorf("%d entries carry _marked, want 1", n)
+	}
+	back, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range back {
+		if back[i].Marked != (i == 1) {
+			t.Errorf("flow %d: Marked %v after the round trip", i, back[i].Marked)
+		}
+	}
+}

@@ -164,6 +164,8 @@ type inEntry struct {
 	// BrowserRecorded is corscope's own marker of an entry first recorded
 	// by the browser (a re-exported DevTools HAR).
 	BrowserRecorded lenientString `json:"_browserRecorded"`
+	// Marked is corscope's mark (the user marked the flow).
+	Marked lenientString `json:"_marked"`
 	// Some tools put the failure on the entry rather than the response.
 	Error lenientString `json:"_error"`
 }

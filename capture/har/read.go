@@ -162,6 +162,7 @@ func (w *walker) entries(attach attachments) ([]capture.Flow, error) {
 		prev = start
 		f := e.toFlow(start, attach, in)
 		f.BrowserRecorded = w.browser || string(e.BrowserRecorded) == "true"
+		f.Marked = string(e.Marked) == "true"
 		flows = append(flows, f)
 	}
 	if err := w.expectDelim(']', "log.entries", "the end of the entries array"); err != nil {

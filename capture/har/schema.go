@@ -98,4 +98,7 @@ type harEntry struct {
 	// capture.Flow.BrowserRecorded through a re-export: the entry came
 	// from the browser's own recording, whose failed loads carry _error.
 	BrowserRecorded bool `json:"_browserRecorded,omitempty"`
+	// Marked is corscope's custom field for capture.Flow.Marked: the user
+	// marked the flow in the interface.
+	Marked bool `json:"_marked,omitempty"`
 }
