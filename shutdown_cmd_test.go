@@ -242,6 +242,16 @@ func TestASecondSignalExitsAtOnceWithTheSignalsStatus(t *testing.T) {
 			defer resp.Body.Close()
 
 			cmd.Process.Signal(tc.sig)
+			// The second signal must come after corscope has taken the
+			// first (two pending signals of one kind merge into one), in
+			// the middle of its graceful stop.
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(stderr.String(), "stopping (send it again to exit at once)") {
+				if time.Now().After(deadline) {
+					t.Fatalf("corscope did not start stopping within 10 s of the first signal; stderr:\n%s", stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			time.Sleep(300 * time.Millisecond)
 			t0 := time.Now()
 			cmd.Process.Signal(tc.sig)
