@@ -69,28 +69,10 @@ func TestCaptureCommandRecordsTrafficAndWritesJSONLAndHAROnSIGINT(t *testing.T) 
 
 	dir := t.TempDir()
 	harPath := filepath.Join(dir, "out.har")
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "capture", "--listen", addr, "--jsonl", "-", "--har", harPath, "--home", filepath.Join(dir, "home"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	var stdout bytes.Buffer
+	stderr := newSyncBuf()
+	cmd, addr := startCapture(t, bin, &stdout, stderr, "--jsonl", "-", "--har", harPath, "--home", filepath.Join(dir, "home"))
 	defer cmd.Process.Kill()
-
-	// Wait for the proxy to listen.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy never listened on %s; stderr:\n%s", addr, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 
 	proxyURL, _ := url.Parse("http://" + addr)
 	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}, Timeout: 10 * time.Second}

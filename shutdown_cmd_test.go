@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,6 +70,32 @@ func waitListening(t *testing.T, addr string, stderr func() string) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("corscope never listened on %s; stderr:\n%s", addr, stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startCapture starts `corscope capture` with args on a port the kernel
+// picks (--listen 127.0.0.1:0) and returns the address corscope reports.
+// A port the test picked and released could be taken by another test
+// process before corscope binds it. stdout may be nil; the caller kills
+// the process.
+func startCapture(t *testing.T, bin string, stdout io.Writer, stderr *syncBuf, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"capture", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	recording := regexp.MustCompile(`recording on (127\.0\.0\.1:\d+):`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := recording.FindStringSubmatch(stderr.String()); m != nil {
+			return cmd, m[1]
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("corscope capture never said where it records; stderr:\n%s", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -153,15 +180,10 @@ func TestCaptureOnSIGTERMWritesEveryFlowToTheHARAndRemovesItsSpillFile(t *testin
 	bin := corscopeBinary(t)
 	up := shutdownUpstream(t, nil)
 	dir := t.TempDir()
-	home, harPath, addr := filepath.Join(dir, "home"), filepath.Join(dir, "out.har"), freeAddr(t)
-	cmd := exec.Command(bin, "capture", "--listen", addr, "--har", harPath, "--home", home)
+	home, harPath := filepath.Join(dir, "home"), filepath.Join(dir, "out.har")
 	stderr := newSyncBuf()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, addr := startCapture(t, bin, nil, stderr, "--har", harPath, "--home", home)
 	defer cmd.Process.Kill()
-	waitListening(t, addr, stderr.String)
 
 	c := proxyClient(addr)
 	sizes := []int{10, 200, 4000, 5000, 100_000, 300_000, 50, 16384}
@@ -222,15 +244,10 @@ func TestASecondSignalExitsAtOnceWithTheSignalsStatus(t *testing.T) {
 			defer close(release)
 			up := shutdownUpstream(t, release)
 			dir := t.TempDir()
-			home, harPath, addr := filepath.Join(dir, "home"), filepath.Join(dir, "out.har"), freeAddr(t)
-			cmd := exec.Command(bin, "capture", "--listen", addr, "--har", harPath, "--home", home)
+			home, harPath := filepath.Join(dir, "home"), filepath.Join(dir, "out.har")
 			stderr := newSyncBuf()
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, addr := startCapture(t, bin, nil, stderr, "--har", harPath, "--home", home)
 			defer cmd.Process.Kill()
-			waitListening(t, addr, stderr.String)
 			c := proxyClient(addr)
 			fetch(t, c, up.URL+"/text/100000") // spilled
 			// An exchange that never ends keeps the first shutdown waiting
