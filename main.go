@@ -536,8 +536,9 @@ one kind of broken origin check (any origin echoed, null, prefix, substring
 and suffix matches, unescaped dots in a regular expression, any subdomain,
 the http:// twin of an https:// origin), and asks whether any request header
 or method is allowed. A GET or HEAD goes as the simple request an attacker's
-page would send; any other method is audited with its preflight. The audit
-sends only OPTIONS, GET or HEAD: never a request that could change data.
+page would send, a POST with a GET standing in, any other method as its
+preflight. The audit's own requests are only OPTIONS, GET or HEAD; the
+probe's request itself is still sent as given.
 
 Exit status: 0 the page could read the response (and the audit found no
 medium or high risk), 1 blocked or such a risk, 2 usage or network error (or

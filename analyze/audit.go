@@ -75,11 +75,15 @@ type AuditCheck struct {
 	// failing preflight, or an error status where the page's own origin
 	// got a success).
 	Trusted, Credentials, Refused bool
+	// Exchange is the 1-based index in AuditResult.Flows of the check's
+	// request, 0 when none was sent.
+	Exchange int
 	// Evidence is the response headers that decided it, as sent.
 	Evidence string
+	// Note qualifies an answer that is not a finding (a wildcard).
+	Note string
 	// Severity is set when Trusted; ExplainedBy names an earlier check
-	// whose finding already accounts for this one (it then does not count
-	// towards Worst).
+	// whose finding already accounts for this one (the likely cause).
 	Severity    Severity
 	ExplainedBy string
 	// Risk says, for a finding, what an attacker gains.
@@ -97,8 +101,15 @@ func (c *AuditCheck) isOriginCheck() bool { return c.Name != "any-header" && c.N
 type AuditResult struct {
 	// Method is how the origin checks were sent: OPTIONS (as preflights of
 	// the page's request), GET or HEAD (the simple request an attacker's
-	// page would make).
-	Method string
+	// page would make). StandIn reports a GET standing in for the page's
+	// POST, which the audit never sends.
+	Method  string
+	StandIn bool
+	// Notes explain how the audit chose its requests.
+	Notes []string
+	// Untested names what an attacker could send that the audit could not
+	// test ("" when nothing).
+	Untested string
 	// Wildcard reports that the server answered Access-Control-Allow-Origin:
 	// * to a made-up origin: every site can read the responses without
 	// credentials, whatever the origin checks say.
@@ -114,12 +125,12 @@ type AuditResult struct {
 	Flows []capture.Flow
 }
 
-// Worst is the highest severity among the findings not explained by
-// another; "" when the audit found nothing.
+// Worst is the highest severity among the findings; "" when the audit
+// found nothing.
 func (a *AuditResult) Worst() Severity {
 	var worst Severity
 	for _, c := range a.Checks {
-		if c.Trusted && c.ExplainedBy == "" && c.Severity.rank() > worst.rank() {
+		if c.Trusted && c.Severity.rank() > worst.rank() {
 			worst = c.Severity
 		}
 	}
@@ -268,7 +279,12 @@ var originChecks = []originCheck{
 	{
 		name: "substring", title: "Parts of an allowed origin are allowed (a substring or indexOf check)",
 		origin: func(p pageHost) (string, string) {
-			return p.self[:len(p.self)-1], ""
+			// app.example.com → app.example.co: a registrable name that
+			// is a substring of the page's origin with or without a port.
+			if _, why := p.registrable(); why != "" {
+				return "", why
+			}
+			return originOf(&url.URL{Scheme: p.scheme, Host: p.host[:len(p.host)-1]}), ""
 		},
 		sev: SeverityHigh, sevNoCred: SeverityLow,
 		risk:        registersLikeIt,
@@ -336,6 +352,20 @@ var originChecks = []originCheck{
 	},
 }
 
+// auditMode is the request the origin checks are sent as.
+type auditMode int
+
+const (
+	// modeSimple: the page's GET or HEAD as the simple request an
+	// attacker's page sends (cookies, no script-set headers).
+	modeSimple auditMode = iota
+	// modeStandIn: a GET standing in for the simple POST an attacker's
+	// page can send; the audit never sends POST.
+	modeStandIn
+	// modePreflight: the page's preflight.
+	modePreflight
+)
+
 // auditRun is the state of one audit while its requests are in flight.
 type auditRun struct {
 	run     *probeRun
@@ -344,10 +374,19 @@ type auditRun struct {
 	method  string // the page's method
 	author  capture.Headers
 	unsafe  []string
-	simple  bool // the origin checks go as the simple GET/HEAD an attacker sends
 	cred    bool
+	mode    auditMode
 	res     *AuditResult
 	stopped bool // the context ended: no more requests
+}
+
+// simpleMethod is the method of the simple request modeSimple and
+// modeStandIn send.
+func (a *auditRun) simpleMethod() string {
+	if a.mode == modeStandIn {
+		return http.MethodGet
+	}
+	return a.method
 }
 
 // Audit runs the audit for req. A network failure of one check is
@@ -375,43 +414,88 @@ func (p *Prober) Audit(ctx context.Context, req ProbeRequest) (*AuditResult, err
 		run:    &probeRun{p: p, ctx: ctx, res: &ProbeResult{}, pageOrigin: page, cred: req.Credentials},
 		ctx:    ctx,
 		target: target, method: method, author: author, unsafe: unsafe, cred: req.Credentials,
-		// An attacker's page cannot set the victim's Authorization or
-		// custom headers without a preflight, but a GET with cookies needs
-		// none: a GET or HEAD is audited as that simple request. Anything
-		// else might change data, so it is audited with its preflight.
-		simple: method == http.MethodGet || method == http.MethodHead,
-		res:    &AuditResult{Method: http.MethodOptions},
+		res: &AuditResult{},
 	}
-	if a.simple {
-		a.res.Method = method
+	// An attacker's page cannot set the victim's Authorization or custom
+	// headers without a preflight it cannot pass, but needs none for a GET,
+	// HEAD or POST with cookies. Any other method must pass the preflight.
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		a.mode = modeSimple
+	case http.MethodPost:
+		a.mode = modeStandIn
+	default:
+		a.mode = modePreflight
 	}
 	a.originChecks(page)
 	a.policyChecks(page)
+	a.res.Method = http.MethodOptions
+	if a.mode != modePreflight {
+		a.res.Method = a.simpleMethod()
+	}
+	a.res.StandIn = a.mode == modeStandIn
 	a.res.Flows = a.run.res.Flows
 	return a.res, nil
+}
+
+// baseline sends the origin checks' request from the page's own origin. It
+// returns why a refusal of a made-up origin would prove nothing ("" when
+// it proves something), and whether the page's origin was plainly not
+// allowed (as opposed to a failure or a redirect).
+func (a *auditRun) baseline(own string) (why string, refused bool, status int) {
+	f, err := a.sendOrigin(own)
+	switch {
+	case err != nil:
+		return "the same request from the page's own origin failed: " + err.Error(), false, 0
+	case redirectStatus(f):
+		return a.redirectWhy(f), false, f.Response.Status
+	case !a.passes(f, own, false) && !a.passes(f, own, true):
+		return fmt.Sprintf("the server does not allow the page's own origin %s on this request either (%s%s), so a refusal proves nothing: check --origin and the URL",
+			own, a.failure(f, own), statusNote(f.Response.Status)), true, f.Response.Status
+	}
+	return "", false, f.Response.Status
+}
+
+// chooseMode runs the baseline and falls back to the page's preflight when
+// the simple request is closed to the page's own origin: then an
+// attacker's page cannot read it that way either, and the preflight still
+// shows the server's origin check.
+func (a *auditRun) chooseMode(own string) string {
+	why, refused, status := a.baseline(own)
+	if why == "" || !refused || a.mode == modePreflight || (a.mode == modeSimple && len(a.unsafe) == 0) {
+		if why == "" && a.mode == modeStandIn {
+			a.res.Notes = append(a.res.Notes, "An attacker's page can send the POST without a preflight (as text/plain, with cookies). The audit never sends POST: a GET to the same URL stands in for it.")
+		}
+		return why
+	}
+	switch a.mode {
+	case modeSimple:
+		a.res.Notes = append(a.res.Notes, fmt.Sprintf("The simple %s an attacker's page can send (cookies, no script-set headers) is not allowed even for the page's own origin%s, so it cannot be read that way. The origin checks use the preflight the page sends instead.", a.method, statusNote(status)))
+	case modeStandIn:
+		a.res.Notes = append(a.res.Notes, fmt.Sprintf("An attacker's page can send the POST without a preflight (as text/plain, with cookies), but the audit never sends POST, and a GET to this URL does not allow the page's own origin either%s. The origin checks use the preflight instead: what a simple POST gets is not known.", statusNote(status)))
+		a.res.Untested = "the simple POST an attacker's page can send without a preflight"
+	}
+	a.mode = modePreflight
+	why, _, _ = a.baseline(own)
+	return why
+}
+
+func (a *auditRun) redirectWhy(f capture.Flow) string {
+	loc, _ := redirectLocation(f)
+	if u, err := a.target.Parse(loc); err == nil {
+		loc = u.String()
+	}
+	return fmt.Sprintf("the server answers %d with Location: %s; run the audit on that URL", f.Response.Status, loc)
 }
 
 // originChecks runs the made-up origins, after a baseline request from the
 // page's own origin that says whether a refusal means anything.
 func (a *auditRun) originChecks(page *url.URL) {
 	var ph pageHost
-	baseline := ""        // why refusals prove nothing ("" when they do)
-	baselineStatus := 200 // the page origin's status, to spot refusals
+	baseline := "" // why refusals prove nothing ("" when they do)
 	if page != nil {
 		ph = newPageHost(page)
-		own := ph.self
-		f, err := a.sendOrigin(own)
-		switch {
-		case err != nil:
-			baseline = "the same request from the page's own origin failed: " + err.Error()
-		default:
-			baselineStatus = f.Response.Status
-			if loc, ok := redirectLocation(f); ok {
-				baseline = fmt.Sprintf("the server answers %d with Location: %s; run the audit on that URL", f.Response.Status, loc)
-			} else if !a.passes(f, own, false) && !a.passes(f, own, true) {
-				baseline = fmt.Sprintf("the server does not allow the page's own origin %s on this request either (%s), so a refusal proves nothing: check --origin and the URL", own, a.failure(f, own))
-			}
-		}
+		baseline = a.chooseMode(ph.self)
 	}
 	for _, oc := range originChecks {
 		c := AuditCheck{Name: oc.name, Title: oc.title}
@@ -438,6 +522,7 @@ func (a *auditRun) originChecks(page *url.URL) {
 			continue
 		}
 		f, err := a.sendOrigin(origin)
+		c.Exchange = len(a.run.res.Flows)
 		if err != nil {
 			c.Err = err.Error()
 			a.res.Checks = append(a.res.Checks, c)
@@ -447,10 +532,10 @@ func (a *auditRun) originChecks(page *url.URL) {
 		c.Evidence = corsEvidence(f.Response.Header, hACAO, hACAC)
 		h := f.Response.Header
 		acao, _ := h.Joined(hACAO)
+		duplicate := false
 		switch {
 		case redirectStatus(f):
-			loc, _ := redirectLocation(f)
-			c.Inconclusive = fmt.Sprintf("the server answers %d with Location: %s; run the audit on that URL", c.Status, loc)
+			c.Inconclusive = a.redirectWhy(f)
 		case a.passes(f, origin, true):
 			c.Trusted, c.Credentials, c.Severity = true, true, oc.sev
 		case a.passes(f, origin, false) && acao != "*":
@@ -460,19 +545,22 @@ func (a *auditRun) originChecks(page *url.URL) {
 			c.Trusted, c.Refused, c.Credentials, c.Severity = true, true, accessCheck(h, true, origin).ok(), SeverityLow
 		case acao == "*":
 			a.res.Wildcard = true
-			c.Inconclusive = "the server answers Access-Control-Allow-Origin: * (see the note below)"
-		case h.Count(hACAO) > 1 || strings.Contains(acao, ","):
-			if slices.ContainsFunc(h.Values(hACAO), func(v string) bool { return strings.Contains(v, origin) }) {
-				a.res.Duplicated = true
-			}
+			c.Note = "Access-Control-Allow-Origin: * lets every site read it, without cookies"
+		case (h.Count(hACAO) > 1 || strings.Contains(acao, ",")) &&
+			slices.ContainsFunc(h.Values(hACAO), func(v string) bool { return strings.Contains(v, origin) }):
+			// Echoed next to a second value: refused today, whatever the
+			// page's own origin gets.
+			a.res.Duplicated, duplicate = true, true
+			c.Trusted, c.Refused, c.Severity = true, true, SeverityLow
+			c.Credentials = strings.EqualFold(h.Get(hACAC), "true")
 		case baseline != "":
 			c.Inconclusive = baseline
 		}
-		if c.Trusted && !c.Refused && a.simple && c.Status >= 400 && baselineStatus < 400 {
+		if c.Trusted && !c.Refused && a.mode != modePreflight && c.Status >= 400 {
 			c.Refused, c.Severity = true, SeverityLow
 		}
 		if c.Trusted {
-			c.Risk = a.risk(oc.risk, c)
+			c.Risk = a.risk(oc.risk, c, duplicate)
 			for _, by := range oc.explainedBy {
 				if trusted(a.res.Checks, by) {
 					c.ExplainedBy = by
@@ -485,44 +573,49 @@ func (a *auditRun) originChecks(page *url.URL) {
 }
 
 // risk completes a check's risk sentence for what the server did.
-func (a *auditRun) risk(prefix string, c AuditCheck) string {
+func (a *auditRun) risk(prefix string, c AuditCheck, duplicate bool) string {
 	const noCookies = ", though without cookies: that matters for data protected only by network position (an intranet, localhost)"
 	var s string
 	switch {
-	case a.simple && c.Credentials:
+	case a.mode != modePreflight && c.Credentials:
 		s = prefix + "read these responses as the signed-in user (cookies included)"
-	case a.simple:
+	case a.mode != modePreflight:
 		s = prefix + "read these responses" + noCookies
 	case c.Credentials:
 		s = prefix + "make the browser send the " + a.method + " as the signed-in user (cookies included), and read the answer if it echoes the origin too"
 	default:
 		s = prefix + "make the browser send the " + a.method + " and read an answer that echoes the origin too" + noCookies
 	}
-	if c.Refused {
-		s += ". The server refuses the request itself (status " + strconv.Itoa(c.Status) + "), so an attacker gets only that error today; fix the echo anyway"
+	switch {
+	case duplicate:
+		s += ". Today the browser refuses it, because a second Access-Control-Allow-Origin comes with the echo; remove the duplicate and the echo lets this origin in"
+	case c.Refused && a.mode == modePreflight:
+		s += ". The server refuses the preflight itself (status " + strconv.Itoa(c.Status) + "), so the browser goes no further today; fix the echo anyway"
+	case c.Refused:
+		s += ". The server refuses the request itself (status " + strconv.Itoa(c.Status) + "), so an attacker reads only that error today; fix the echo anyway"
 	}
 	return s
 }
 
 // sendOrigin sends the origin checks' request from origin: the simple
-// GET/HEAD an attacker's page would make (cookies included), or the page's
+// request an attacker's page would make (cookies included), or the page's
 // preflight.
 func (a *auditRun) sendOrigin(origin string) (capture.Flow, error) {
-	if a.simple {
-		h := capture.Headers{{Name: "Accept", Value: "*/*"}}
-		if a.cred {
-			for _, kv := range a.author {
-				if strings.EqualFold(kv.Name, "Cookie") {
-					h = append(h, kv)
-				}
+	if a.mode == modePreflight {
+		return a.sendPreflight(origin, a.method, a.unsafe)
+	}
+	h := capture.Headers{{Name: "Accept", Value: "*/*"}}
+	if a.cred {
+		for _, kv := range a.author {
+			if strings.EqualFold(kv.Name, "Cookie") {
+				h = append(h, kv)
 			}
 		}
-		h = append(h, capture.Header{Name: "Origin", Value: origin})
-		h = append(h, a.metadata(origin)...)
-		h = append(h, capture.Header{Name: "User-Agent", Value: a.run.userAgent()})
-		return a.send(outgoing{method: a.method, url: a.target, header: h, resourceType: "fetch"})
 	}
-	return a.sendPreflight(origin, a.method, a.unsafe)
+	h = append(h, capture.Header{Name: "Origin", Value: origin})
+	h = append(h, a.metadata(origin)...)
+	h = append(h, capture.Header{Name: "User-Agent", Value: a.run.userAgent()})
+	return a.send(outgoing{method: a.simpleMethod(), url: a.target, header: h, resourceType: "fetch"})
 }
 
 func (a *auditRun) sendPreflight(origin, method string, headers []string) (capture.Flow, error) {
@@ -570,7 +663,7 @@ func (a *auditRun) send(o outgoing) (capture.Flow, error) {
 // passes is the browser's check of the origin checks' response: the
 // access check for a simple request, the whole preflight check otherwise.
 func (a *auditRun) passes(f capture.Flow, origin string, include bool) bool {
-	if a.simple {
+	if a.mode != modePreflight {
 		return accessCheck(f.Response.Header, include, origin).ok()
 	}
 	return probePreflightPasses(f.Response, origin, include, a.method, a.unsafe)
@@ -578,14 +671,15 @@ func (a *auditRun) passes(f capture.Flow, origin string, include bool) bool {
 
 // failure names the CorsError the page's own origin gets.
 func (a *auditRun) failure(f capture.Flow, origin string) string {
-	if a.simple {
+	if a.mode != modePreflight {
 		return accessCheck(f.Response.Header, a.cred, origin).code.String()
 	}
 	return preflightCheck(f.Response, origin, a.cred, a.method, a.unsafe).code.String()
 }
 
 // policyChecks ask, from the page's own origin, for a header and a method
-// no API uses: a server that allows them copies whatever is asked.
+// no API uses, and judge the answer with the browser's preflight check: a
+// server that allows them copies whatever is asked (or allows "*").
 func (a *auditRun) policyChecks(page *url.URL) {
 	for _, name := range []string{"any-header", "any-method"} {
 		c := AuditCheck{Name: name}
@@ -610,32 +704,44 @@ func (a *auditRun) policyChecks(page *url.URL) {
 		}
 		own := newPageHost(page).self
 		f, err := a.sendPreflight(own, method, headers)
+		c.Exchange = len(a.run.res.Flows)
 		if err != nil {
 			c.Err = err.Error()
 			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
 		c.Status = f.Response.Status
-		var allowed []string
-		if name == "any-header" {
-			c.Evidence = corsEvidence(f.Response.Header, hACAH)
-			allowed, _, _ = parseAllowList(f.Response.Header.Get(hACAH), true)
-		} else {
-			c.Evidence = corsEvidence(f.Response.Header, hACAM)
-			allowed, _, _ = parseAllowList(f.Response.Header.Get(hACAM), false)
+		hdr := hACAH
+		if name == "any-method" {
+			hdr = hACAM
 		}
-		if r := accessCheck(f.Response.Header, a.cred, own); !r.ok() {
-			c.Inconclusive = "this preflight from the page's own origin fails its origin check (" + preflightVariant(r.code).String() + "), so the server's header and method lists cannot be seen"
-			a.res.Checks = append(a.res.Checks, c)
-			continue
-		}
-		if containsString(allowed, c.Sent) {
-			c.Trusted, c.Credentials, c.Severity = true, a.cred, SeverityLow
-			if name == "any-header" {
-				c.Risk = "Access-Control-Allow-Headers copies Access-Control-Request-Headers: list the headers the API reads instead"
-			} else {
-				c.Risk = "Access-Control-Allow-Methods copies Access-Control-Request-Method: list the methods the API serves instead"
+		c.Evidence = corsEvidence(f.Response.Header, hdr)
+		out := preflightCheck(f.Response, own, a.cred, method, headers)
+		switch {
+		case redirectStatus(f):
+			c.Inconclusive = a.redirectWhy(f)
+		case !out.parsed:
+			// Failed before the lists: origin, credentials, status or a
+			// malformed list.
+			c.Inconclusive = "this preflight from the page's own origin fails before its lists are read (" + out.code.String() + statusNote(c.Status) + "), so the server's " + strings.ToLower(hdr) + " cannot be judged"
+		case name == "any-header":
+			bad, _ := firstDisallowedHeader([]string{auditHeader}, out.headers, a.cred)
+			c.Trusted = bad == ""
+			c.Risk = "Access-Control-Allow-Headers copies Access-Control-Request-Headers: list the headers the API reads instead"
+			if c.Trusted && !containsString(out.headers, auditHeader) {
+				c.Risk = "Access-Control-Allow-Headers: * lets a script send any header (requests without credentials): list the headers the API reads instead"
 			}
+		default:
+			c.Trusted = methodAllowed(auditMethod, out.methods, a.cred)
+			c.Risk = "Access-Control-Allow-Methods copies Access-Control-Request-Method: list the methods the API serves instead"
+			if c.Trusted && !containsString(out.methods, auditMethod) {
+				c.Risk = "Access-Control-Allow-Methods: * lets a script use any method (requests without credentials): list the methods the API serves instead"
+			}
+		}
+		if c.Trusted {
+			c.Credentials, c.Severity = a.cred, SeverityLow
+		} else {
+			c.Risk = ""
 		}
 		a.res.Checks = append(a.res.Checks, c)
 	}

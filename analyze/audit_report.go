@@ -13,8 +13,11 @@ const auditAdvice = "Compare Origin with a fixed list of full origins (scheme://
 // writeAuditText appends the audit's report to b.
 func writeAuditText(b *strings.Builder, a *AuditResult) {
 	how := "as the simple " + a.Method + " an attacker's page would send"
-	if a.Method == http.MethodOptions {
+	switch {
+	case a.Method == http.MethodOptions:
 		how = "as preflights of this request"
+	case a.StandIn:
+		how = "as a GET standing in for the simple POST an attacker's page would send"
 	}
 	origins := 0
 	for _, c := range a.Checks {
@@ -22,7 +25,10 @@ func writeAuditText(b *strings.Builder, a *AuditResult) {
 			origins++
 		}
 	}
-	fmt.Fprintf(b, "\nAudit: %d made-up origins, sent %s, then 2 preflights asking for a made-up header and method.\nThe audit itself sends only OPTIONS, GET or HEAD: nothing that could change data.\n", origins, how)
+	fmt.Fprintf(b, "\nAudit: %d made-up origins, sent %s, then 2 preflights asking for a made-up header and method.\nThe audit's own requests are only OPTIONS, GET or HEAD (the probe's request above was sent as given).\n", origins, how)
+	for _, n := range a.Notes {
+		fmt.Fprintf(b, "%s\n", n)
+	}
 	for _, c := range a.Checks {
 		switch {
 		case c.Skipped != "":
@@ -31,6 +37,8 @@ func writeAuditText(b *strings.Builder, a *AuditResult) {
 			fmt.Fprintf(b, "  %-8s %-14s %s → %s\n", "error", c.Name, c.sentText(), c.Err)
 		case c.Inconclusive != "":
 			fmt.Fprintf(b, "  %-8s %-14s %s → %s\n", "unclear", c.Name, c.sentText(), c.Inconclusive)
+		case !c.Trusted && c.Note != "":
+			fmt.Fprintf(b, "  %-8s %-14s %s → %s%s\n", "ok", c.Name, c.sentText(), c.Note, statusNote(c.Status))
 		case !c.Trusted:
 			fmt.Fprintf(b, "  %-8s %-14s %s → not allowed%s\n", "ok", c.Name, c.sentText(), statusNote(c.Status))
 		default:
@@ -62,13 +70,13 @@ func writeAuditText(b *strings.Builder, a *AuditResult) {
 	if a.CutShort {
 		b.WriteString("Note: the time limit ended the audit early; give more with --timeout.\n")
 	}
-	var unanswered, answered int
+	var answered, skipped int
 	for _, c := range a.Checks {
 		switch {
-		case c.Err != "" || c.Inconclusive != "":
-			unanswered++
-		case c.Skipped == "":
+		case c.answered():
 			answered++
+		case c.Skipped != "":
+			skipped++
 		}
 	}
 	n := a.Findings()
@@ -84,8 +92,14 @@ func writeAuditText(b *strings.Builder, a *AuditResult) {
 		b.WriteString("\n")
 	case !a.Conclusive():
 		b.WriteString("Audit result: the origin check could not be tested (see above); nothing is known about it.\n")
-	case unanswered > 0:
-		fmt.Fprintf(b, "Audit result: nothing allowed that should not be, in the %d checks that got an answer.\n", answered)
+	case answered+skipped < len(a.Checks) || a.Untested != "":
+		fmt.Fprintf(b, "Audit result: nothing allowed that should not be, in the %d of %d checks that got an answer.", answered, len(a.Checks))
+		if a.Untested != "" {
+			b.WriteString(" Not tested: " + a.Untested + ".")
+		}
+		b.WriteString("\n")
+	case skipped > 0:
+		fmt.Fprintf(b, "Audit result: no mistake found in the checks that apply (%d of %d; the others do not apply to this origin).\n", answered, len(a.Checks))
 	default:
 		b.WriteString("Audit result: no mistake found in the origin, method and header checks.\n")
 	}
@@ -111,6 +125,9 @@ func (c *AuditCheck) sentText() string {
 // auditJSON is the "audit" member of probe --json.
 type auditJSON struct {
 	Method     string           `json:"method"`
+	StandIn    bool             `json:"standIn"`
+	Notes      []string         `json:"notes"`
+	Untested   string           `json:"untested"`
 	Wildcard   bool             `json:"wildcard"`
 	Duplicated bool             `json:"duplicated"`
 	CutShort   bool             `json:"cutShort"`
@@ -129,6 +146,8 @@ type auditCheckJSON struct {
 	Error        string `json:"error"`
 	Inconclusive string `json:"inconclusive"`
 	Status       int    `json:"status"`
+	Exchange     int    `json:"exchange"`
+	Note         string `json:"note"`
 	Trusted      bool   `json:"trusted"`
 	Credentials  bool   `json:"credentials"`
 	Refused      bool   `json:"refused"`
@@ -140,14 +159,14 @@ type auditCheckJSON struct {
 
 func newAuditJSON(a *AuditResult) *auditJSON {
 	out := &auditJSON{
-		Method: a.Method, Wildcard: a.Wildcard, Duplicated: a.Duplicated, CutShort: a.CutShort,
+		Method: a.Method, StandIn: a.StandIn, Notes: append([]string{}, a.Notes...), Untested: a.Untested, Wildcard: a.Wildcard, Duplicated: a.Duplicated, CutShort: a.CutShort,
 		Conclusive: a.Conclusive(), Worst: string(a.Worst()), Findings: a.Findings(),
 		Checks: []auditCheckJSON{}, Exchanges: []probeJSONExch{},
 	}
 	for _, c := range a.Checks {
 		out.Checks = append(out.Checks, auditCheckJSON{
 			Name: c.Name, Title: c.Title, Sent: c.Sent, Skipped: c.Skipped, Error: c.Err,
-			Inconclusive: c.Inconclusive, Status: c.Status, Trusted: c.Trusted,
+			Inconclusive: c.Inconclusive, Status: c.Status, Exchange: c.Exchange, Note: c.Note, Trusted: c.Trusted,
 			Credentials: c.Credentials, Refused: c.Refused, Severity: string(c.Severity),
 			ExplainedBy: c.ExplainedBy, Evidence: c.Evidence, Risk: c.Risk,
 		})

@@ -107,6 +107,11 @@ func TestAuditFindsEachKindOfBrokenOriginCheck(t *testing.T) {
 			want: "any-subdomain:low", worst: SeverityLow,
 		},
 		{
+			name:    "a finding explained by a lower one still counts: subdomains on any scheme",
+			handler: policy(func(o string) bool { return strings.HasSuffix(o, ".example.com") }, true), credentials: true,
+			want: "any-subdomain:low ~http-origin:medium", worst: SeverityMedium,
+		},
+		{
 			name: "the scheme is not checked (host only)",
 			handler: policy(func(o string) bool {
 				return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == "app.example.com"
@@ -172,7 +177,9 @@ func TestAuditSendsOnlyReadOnlyRequests(t *testing.T) {
 		wantACR string // Access-Control-Request-Method of the origin checks
 	}{
 		{"PUT", []string{"Content-Type", "application/json"}, "OPTIONS", "PUT"},
-		{"POST", []string{"Content-Type", "text/plain"}, "OPTIONS", "POST"},
+		// A GET stands in for the simple POST an attacker's page sends.
+		{"POST", []string{"Content-Type", "text/plain"}, "GET", ""},
+		{"POST", []string{"Content-Type", "application/json"}, "GET", ""},
 		{"DELETE", nil, "OPTIONS", "DELETE"},
 		{"GET", nil, "GET", ""},
 		// An attacker's page sends the simple GET, not the page's
@@ -225,10 +232,10 @@ func TestAuditSkipsChecksThatDoNotApply(t *testing.T) {
 			skipped = append(skipped, c.Name)
 		}
 	}
-	if want := []string{"pre-domain", "unescaped-dot", "any-subdomain", "http-origin"}; !slices.Equal(skipped, want) {
+	if want := []string{"substring", "pre-domain", "unescaped-dot", "any-subdomain", "http-origin"}; !slices.Equal(skipped, want) {
 		t.Fatalf("skipped %v, want %v", skipped, want)
 	}
-	if got := findings(a); got != "any-origin:high ~null-origin:high ~post-domain:high ~substring:high" {
+	if got := findings(a); got != "any-origin:high ~null-origin:high ~post-domain:high" {
 		t.Fatalf("findings %q", got)
 	}
 	var b strings.Builder
@@ -238,7 +245,7 @@ func TestAuditSkipsChecksThatDoNotApply(t *testing.T) {
 		"HIGH     any-origin     Origin: http://corscope-audit.example → allowed, with Access-Control-Allow-Credentials: true",
 		"Any origin is allowed: the server copies whatever Origin arrives, so every website can read these responses as the signed-in user (cookies included).",
 		"skipped  pre-domain     the page's host localhost has no registrable domain to imitate",
-		"Audit result: 4 of 10 checks allowed, worst HIGH.",
+		"Audit result: 3 of 10 checks allowed, worst HIGH.",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, b.String())
@@ -274,17 +281,77 @@ func TestAuditJudgesWhatTheBrowserWouldDo(t *testing.T) {
 		text        string // in the report
 	}{
 		{
-			name:   "a simple POST whose OPTIONS is refused is not called safe",
+			name:   "a simple POST is audited with a GET standing in, not with a preflight the browser never sends",
 			method: "POST", header: []string{"Content-Type", "text/plain"}, credentials: true,
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodOptions {
-					w.WriteHeader(http.StatusMethodNotAllowed)
+					policy(func(o string) bool { return o == auditPage }, true)(w, r)
 					return
 				}
 				echo(w, r)
 			},
+			check: "any-origin", want: "trusted:high", conclusive: true,
+			text: "as a GET standing in for the simple POST",
+		},
+		{
+			name:   "a POST-only endpoint falls back to the preflight and says the simple POST is untested",
+			method: "POST", header: []string{"Content-Type", "application/json"}, credentials: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				switch r.Method {
+				case http.MethodGet:
+					w.WriteHeader(http.StatusMethodNotAllowed)
+				case http.MethodOptions:
+					policy(func(o string) bool { return o == auditPage }, true)(w, r)
+				default:
+					echo(w, r)
+				}
+			},
+			check: "any-origin", want: "ok", conclusive: true,
+			text: "Not tested: the simple POST an attacker's page can send without a preflight.",
+		},
+		{
+			name:   "nothing testable: the page's own origin is refused on every route",
+			method: "POST", header: []string{"Content-Type", "text/plain"}, credentials: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusMethodNotAllowed)
+			},
 			check: "any-origin", want: "unclear", conclusive: false,
 			text: "the origin check could not be tested",
+		},
+		{
+			name:   "a bearer-token GET whose simple request is closed is audited by its preflight",
+			header: []string{"Authorization", "Bearer t"}, credentials: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodOptions {
+					policy(func(o string) bool { return o == auditPage }, true)(w, r)
+					return
+				}
+				if r.Header.Get("Authorization") == "" {
+					w.WriteHeader(http.StatusUnauthorized) // before any CORS header
+					return
+				}
+				policy(func(o string) bool { return o == auditPage }, true)(w, r)
+			},
+			check: "any-origin", want: "ok", conclusive: true,
+			text: "is not allowed even for the page's own origin (status 401), so it cannot be read that way",
+		},
+		{
+			name:    "a wildcard is an answer, not a doubt",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Access-Control-Allow-Origin", "*") },
+			check:   "any-origin", want: "ok", conclusive: true,
+			text: "Access-Control-Allow-Origin: * lets every site read it, without cookies",
+		},
+		{
+			name:   "Access-Control-Allow-Headers: * allows the made-up header",
+			method: "PUT", header: []string{"X-Foo", "1"},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				w.Header().Set("Access-Control-Allow-Headers", "*")
+				w.Header().Set("Access-Control-Allow-Methods", "*")
+				w.WriteHeader(http.StatusNoContent)
+			},
+			check: "any-header", want: "trusted:low", conclusive: true,
+			text: "Access-Control-Allow-Headers: * lets a script send any header",
 		},
 		{
 			name:   "a preflighted GET is audited as the attacker's simple GET",
@@ -388,8 +455,8 @@ func TestAuditJudgesWhatTheBrowserWouldDo(t *testing.T) {
 				w.Header().Add("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 				w.Header().Add("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 			},
-			check: "any-origin", want: "ok", conclusive: true,
-			text: "remove the duplicate and the echo lets every origin in",
+			check: "any-origin", want: "trusted:low:refused", conclusive: true,
+			text: "remove the duplicate and the echo lets this origin in",
 		},
 	}
 	for _, tc := range tests {

@@ -67,7 +67,7 @@ func TestProbeCommandExitCodes(t *testing.T) {
 		{"allowed credentialed PUT", append(append([]string{"probe", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "ALLOWED", ""},
 		{"preflight answered by auth", append(append([]string{"probe", "--origin", pageOrigin}, put...), authFirst.URL+"/api/users"), 1, "PreflightMissingAllowOriginHeader", ""},
 		{"blocked with one framework's fix", append(append([]string{"probe", "--origin", pageOrigin, "--framework", "express"}, put...), authFirst.URL+"/api/users"), 1, "app.use(cors({", ""},
-		{"audit of an exact allow-list", append(append([]string{"probe", "--audit", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "Audit result: no mistake found", ""},
+		{"audit of an exact allow-list", append(append([]string{"probe", "--audit", "--origin", pageOrigin}, put...), good.URL+"/api/users"), 0, "Audit result: no mistake found in the checks that apply", ""},
 		{"audit finds an echoed origin", append(append([]string{"probe", "--audit", "--origin", "https://app.example.com"}, put...), reflecting.URL+"/api/users"), 1, "HIGH     any-origin     Origin: https://corscope-audit.example → allowed, with Access-Control-Allow-Credentials: true", ""},
 		{"connection refused", []string{"probe", "--origin", pageOrigin, refused}, 2, "", "onnection refused to"},
 		{"missing --origin", []string{"probe", good.URL}, 2, "", "origin"},

@@ -265,7 +265,7 @@ func roundDuration(d time.Duration) string {
 //
 //	{
 //	  "verdict":         "allowed" | "blocked" | "not-cors" | "undecidable" | "failed",
-//	  "exitCode":        0 | 1,
+//	  "exitCode":        0 | 1 | 2,                    // 2 only with --audit (nothing testable)
 //	  "error":           Chromium's Network.CorsError name, "" unless blocked,
 //	  "failedParameter": as Chromium fills it,
 //	  "console":         the line Chrome prints to the console,
@@ -294,7 +294,14 @@ func roundDuration(d time.Duration) string {
 //	  "fix":      null | {"origin", "methods", "headers", "expose",
 //	                      "credentials", "maxAge", "path",
 //	                      "preflightUnhandled", "bothLocal", "apiOrigin"},
-//	  "fixes":    [{"framework", "title", "language", "snippet", "note"}]
+//	  "fixes":    [{"framework", "title", "language", "snippet", "note"}],
+//	  "audit":    only with --audit: {"method", "standIn", "notes", "untested",
+//	              "wildcard", "duplicated", "cutShort", "conclusive", "worst",
+//	              "findings", "checks": [{"name", "title", "sent", "skipped",
+//	              "error", "inconclusive", "status", "exchange", "note",
+//	              "trusted", "credentials", "refused", "severity",
+//	              "explainedBy", "evidence", "risk"}],
+//	              "exchanges": […, as above without "verdict"]}
 //	}
 type probeJSON struct {
 	Verdict         string          `json:"verdict"`
@@ -343,7 +350,7 @@ type probeJSONExch struct {
 	RequestHeaders  []probeJSONHeader `json:"requestHeaders"`
 	ResponseHeaders []probeJSONHeader `json:"responseHeaders"`
 	DurationMs      float64           `json:"durationMs"`
-	Verdict         probeJSONVerdict  `json:"verdict"`
+	Verdict         *probeJSONVerdict `json:"verdict,omitempty"`
 }
 
 type probeJSONVerdict struct {
@@ -404,7 +411,7 @@ func exchangeJSON(i int, f capture.Flow, v *Verdict) probeJSONExch {
 		e.ResponseHeaders = jsonHeaders(f.Response.Header)
 	}
 	if v != nil {
-		e.Verdict = probeJSONVerdict{Kind: string(v.Kind), Error: v.Error, FailedParameter: v.FailedParameter, Console: v.Console}
+		e.Verdict = &probeJSONVerdict{Kind: string(v.Kind), Error: v.Error, FailedParameter: v.FailedParameter, Console: v.Console}
 	}
 	return e
 }
