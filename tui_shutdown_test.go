@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,25 @@ func (s *tuiSession) waitFor(text string) {
 		if time.Now().After(deadline) {
 			stderr, _ := os.ReadFile(filepath.Join(s.dir, "stderr"))
 			s.t.Fatalf("timed out waiting for %q; screen:\n%s\nstderr:\n%s", text, s.screen(), stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// proxyAddr returns the address the live interface's header shows
+// ("corscope  127.0.0.1:PORT"). The tests start corscope on
+// --listen 127.0.0.1:0: a port the test picked and released could be taken
+// by another test process before corscope binds it.
+func (s *tuiSession) proxyAddr() string {
+	s.t.Helper()
+	header := regexp.MustCompile(`corscope  (127\.0\.0\.1:[1-9]\d*)`)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if m := header.FindStringSubmatch(s.screen()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the header never showed the proxy's address; screen:\n%s\nstderr:\n%s", s.screen(), s.stderr())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -126,8 +146,9 @@ func TestInterfaceWritesTheHAROnSIGTERMAndOnQuit(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			up := shutdownUpstream(t, nil)
 			dir := t.TempDir()
-			home, harPath, addr := filepath.Join(dir, "home"), filepath.Join(dir, "live.har"), freeAddr(t)
-			s := startTUI(t, "--listen", addr, "--har", harPath, "--home", home)
+			home, harPath := filepath.Join(dir, "home"), filepath.Join(dir, "live.har")
+			s := startTUI(t, "--listen", "127.0.0.1:0", "--har", harPath, "--home", home)
+			addr := s.proxyAddr()
 			waitListening(t, addr, s.stderr)
 			c := proxyClient(addr)
 			for _, n := range []int{100, 100_000, 20} {
@@ -159,8 +180,8 @@ func TestInterfaceWritesTheHAROnSIGTERMAndOnQuit(t *testing.T) {
 func TestInterfaceWithoutHARAsksBeforeQuittingWithUnexportedFlows(t *testing.T) {
 	up := shutdownUpstream(t, nil)
 	dir := t.TempDir()
-	addr := freeAddr(t)
-	s := startTUI(t, "--listen", addr, "--home", filepath.Join(dir, "home"))
+	s := startTUI(t, "--listen", "127.0.0.1:0", "--home", filepath.Join(dir, "home"))
+	addr := s.proxyAddr()
 	waitListening(t, addr, s.stderr)
 	c := proxyClient(addr)
 	fetch(t, c, up.URL+"/text/10")
