@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -98,9 +99,9 @@ func testBrowserThroughRunningCorscope(t *testing.T, extra ...string) {
 	bin := corscopeBinary(t)
 	plainURL, tlsURL, tlsCA := pages(t)
 	home := filepath.Join(t.TempDir(), "home")
-	addr := freeAddr(t)
-
-	capture := exec.Command(bin, "capture", "--listen", addr, "--jsonl", "-", "--home", home, "--upstream-ca", tlsCA)
+	// A port the kernel picks: one the test chose and released could be
+	// taken by another test process before corscope binds it.
+	capture := exec.Command(bin, "capture", "--listen", "127.0.0.1:0", "--jsonl", "-", "--home", home, "--upstream-ca", tlsCA)
 	var flows, capErr lockedBuffer
 	capture.Stdout, capture.Stderr = &flows, &capErr
 	if err := capture.Start(); err != nil {
@@ -108,6 +109,11 @@ func testBrowserThroughRunningCorscope(t *testing.T, extra ...string) {
 	}
 	defer capture.Process.Kill()
 	waitText(t, &capErr, "recording on", "capture start", func() string { return "" })
+	m := regexp.MustCompile(`recording on (127\.0\.0\.1:\d+):`).FindStringSubmatch(capErr.String())
+	if m == nil {
+		t.Fatalf("capture did not say where it records:\n%s", capErr.String())
+	}
+	addr := m[1]
 
 	for _, page := range []string{plainURL, tlsURL} {
 		b := exec.Command(bin, append(append([]string{"browser", "--headless", "--listen", addr, "--home", home}, extra...), page)...)

@@ -299,7 +299,6 @@ func TestBrowserCommandOnSIGTERMWritesTheHAR(t *testing.T) {
 	needChromium(t)
 	bin := corscopeBinary(t)
 	plainURL, _, _ := pages(t)
-	addr := freeAddr(t)
 	// Chromium puts a Unix socket under TMPDIR: keep the path short.
 	tmp, err := os.MkdirTemp("", "cb")
 	if err != nil {
@@ -307,7 +306,9 @@ func TestBrowserCommandOnSIGTERMWritesTheHAR(t *testing.T) {
 	}
 	defer os.RemoveAll(tmp)
 	harPath := filepath.Join(t.TempDir(), "browser.har")
-	b := exec.Command(bin, "browser", "--headless", "--listen", addr, "--har", harPath, "--home", filepath.Join(t.TempDir(), "home"), plainURL)
+	// No corscope runs on a port the kernel picks: the browser command
+	// starts its own proxy there.
+	b := exec.Command(bin, "browser", "--headless", "--listen", "127.0.0.1:0", "--har", harPath, "--home", filepath.Join(t.TempDir(), "home"), plainURL)
 	b.Env = append(os.Environ(), "TMPDIR="+tmp)
 	var out, errOut lockedBuffer
 	b.Stdout, b.Stderr = &out, &errOut
