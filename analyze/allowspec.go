@@ -1,6 +1,9 @@
 package analyze
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // queryStart returns the index of the first '?' or '#' in u, or -1.
 func queryStart(u string) int {
@@ -36,11 +39,25 @@ func urlPath(u string) string {
 // (design.md "Fixes"): filled for blocked and undecidable verdicts and for
 // allowed ones with warnings. It never asks for "*" with credentials and
 // never for the tainted "null" origin.
+// serverConfigFixes reports whether a warning on an allowed request is
+// cured by the CORS configuration the fix describes. Local Network Access
+// is the browser's permission, Firefox's extra preflights are Firefox's,
+// and CSRF or a handler that runs despite a block need the handler
+// changed: for those alone, a snippet of what the server already sends
+// would only confuse.
+func serverConfigFixes(w Warning) bool {
+	switch w.Code {
+	case WarnLocalNetworkAccess, WarnFirefoxPreflights, WarnSimpleCSRF, WarnExecutedDespiteBlock:
+		return false
+	}
+	return true
+}
+
 func (s *state) fixSpec(e *entry, v *Verdict) *FixSpec {
 	switch v.Kind {
 	case KindBlocked, KindUndecidable:
 	case KindAllowed:
-		if len(v.Warnings) == 0 {
+		if !slices.ContainsFunc(v.Warnings, serverConfigFixes) {
 			return nil
 		}
 	default:

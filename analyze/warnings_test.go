@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -270,8 +271,8 @@ func TestWarnings(t *testing.T) {
 					t.Errorf("warning %s has a bad message %q", w.Code, w.Message)
 				}
 			}
-			if got && v.Fix == nil {
-				t.Error("a verdict with warnings has no fix spec")
+			if got && v.Fix == nil && (v.Kind != KindAllowed || slices.ContainsFunc(v.Warnings, serverConfigFixes)) {
+				t.Error("a verdict with warnings the CORS configuration cures has no fix spec")
 			}
 		})
 	}
@@ -352,5 +353,20 @@ func TestAllowedWithoutWarningsHasNoFix(t *testing.T) {
 		if v[id].Kind != KindAllowed || v[id].Fix != nil || len(v[id].Warnings) != 0 {
 			t.Errorf("flow %d: %s fix %+v warnings %v", id, v[id].Kind, v[id].Fix, warningCodes(v[id]))
 		}
+	}
+}
+
+// Local Network Access is the browser's permission, not a header: an
+// allowed request warned only about it gets no "the server must send".
+func TestAllowedWithOnlyABrowserSideWarningHasNoFix(t *testing.T) {
+	v := run(t, ex{id: 1, method: "GET", url: "http://127.0.0.1:8080/me", req: reqFrom("https://app.example.com", "Cookie: s=1"), status: 200,
+		resp: []string{"Access-Control-Allow-Origin: https://app.example.com", "Access-Control-Allow-Credentials: true", "Vary: Origin"}})[1]
+	if v.Kind != KindAllowed || !hasWarning(v, WarnLocalNetworkAccess) || v.Fix != nil {
+		t.Fatalf("%s, warnings %v, fix %+v; want allowed, local-network-access and no fix", v.Kind, warningCodes(v), v.Fix)
+	}
+	v = run(t, ex{id: 1, method: "GET", url: "http://127.0.0.1:8080/me", req: reqFrom("null"), status: 200,
+		resp: []string{"Access-Control-Allow-Origin: null"}})[1]
+	if !hasWarning(v, WarnNullOrigin) || v.Fix == nil {
+		t.Fatalf("warnings %v, fix %+v; a warning the configuration cures keeps its fix", warningCodes(v), v.Fix)
 	}
 }
