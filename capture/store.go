@@ -302,6 +302,51 @@ func (s *Store) Paused() bool {
 	return s.paused
 }
 
+// ClearUnmarked drops every flow the user has not marked and returns how
+// many it dropped. Subscribers see a clear followed by the marked flows, as
+// if recorded again; the marked flows keep their IDs and pins, and wait
+// among the oldest for eviction once unmarked.
+func (s *Store) ClearUnmarked() int {
+	marks := s.markedSet() // only the UI marks, from the goroutine that clears
+	if len(marks) == 0 {
+		n := s.Len()
+		s.Clear()
+		return n
+	}
+	s.mu.Lock()
+	var keep []slot
+	var gone []Flow
+	var mem int64
+	s.eachLocked(func(sl *slot) {
+		if _, ok := marks[sl.f.ID]; ok {
+			keep = append(keep, *sl)
+			mem += sl.size
+		} else {
+			gone = append(gone, sl.f)
+		}
+	})
+	// The kept list holds flows older than every live one, in ID order,
+	// which the marked flows now are.
+	s.segs, s.head, s.live, s.first, s.kept, s.mem = nil, 0, 0, 0, keep, mem
+	for sub := range s.subs {
+		clear(sub.pending)
+		sub.evicted = sub.evicted[:0]
+		sub.cleared = true
+		for _, sl := range keep {
+			sub.pending[sl.f.ID] = struct{}{}
+		}
+		sub.wakeLocked()
+	}
+	s.mu.Unlock()
+	s.pinMu.Lock()
+	for _, f := range gone {
+		delete(s.pins, f.ID)
+	}
+	s.pinMu.Unlock()
+	releaseAll(gone)
+	return len(gone)
+}
+
 // Clear drops every flow. IDs keep counting up, so a flow recorded later is
 // never mistaken for a cleared one.
 func (s *Store) Clear() {

@@ -290,3 +290,53 @@ func TestStoreMarksPinAndTravelWithTheFlow(t *testing.T) {
 		t.Fatal("Clear must forget the marks")
 	}
 }
+
+// ClearUnmarked keeps the marked flows, with their IDs, pins and memory,
+// and a subscriber sees a clear followed by them.
+func TestStoreClearUnmarkedKeepsTheMarkedFlows(t *testing.T) {
+	s := NewStore(10)
+	sub := s.Subscribe()
+	defer sub.Close()
+	var ids []FlowID
+	for i := range 5 {
+		ids = append(ids, s.Add(Flow{Request: Request{URL: fmt.Sprintf("http://x/%d", i)}}))
+	}
+	s.Mark(ids[1], true)
+	s.Mark(ids[3], true)
+	s.Pin(ids[3]) // also open in the interface
+	sub.Next()
+	if n := s.ClearUnmarked(); n != 3 {
+		t.Fatalf("ClearUnmarked dropped %d flows, want 3", n)
+	}
+	b := sub.Next()
+	if !b.Cleared || len(b.Flows) != 2 || b.Flows[0].ID != ids[1] || b.Flows[1].ID != ids[3] || !b.Flows[0].Marked {
+		t.Fatalf("batch cleared=%v flows %v; want a clear and the marked %d, %d", b.Cleared, flowIDs(b.Flows), ids[1], ids[3])
+	}
+	if s.Len() != 2 || s.Memory() <= 0 {
+		t.Fatalf("store holds %d flows, %d bytes; want the 2 marked", s.Len(), s.Memory())
+	}
+	next := s.Add(Flow{Request: Request{URL: "http://x/new"}})
+	if got, ok := s.Get(next); !ok || next <= ids[4] || got.Marked {
+		t.Fatalf("a new flow after the clear: ID %d (held %v)", next, ok)
+	}
+	// The open pin outlives the mark; the mark's own pin goes with U.
+	s.Mark(ids[3], false)
+	s.Mark(ids[1], false)
+	for range 10 {
+		s.Add(Flow{Request: Request{URL: "http://x/more"}})
+	}
+	if _, ok := s.Get(ids[1]); ok {
+		t.Fatal("an unmarked kept flow must be evicted first")
+	}
+	if _, ok := s.Get(ids[3]); !ok {
+		t.Fatal("the flow still open in the interface was evicted")
+	}
+}
+
+func flowIDs(fs []Flow) []FlowID {
+	out := make([]FlowID, len(fs))
+	for i, f := range fs {
+		out[i] = f.ID
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,6 +95,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case keyIs(k, km.Clear):
 		if len(m.t.rows) == 0 {
 			return m.setStatus("nothing to clear", false)
+		}
+		if len(m.t.rows) == m.t.counts.marked {
+			return m.setStatus("nothing to clear: every flow is marked (U unmarks them)", false)
 		}
 		m.prompt = promptClear
 	case keyIs(k, km.Export):
@@ -195,12 +199,19 @@ func (m *Model) confirmKey(k tea.KeyPressMsg) tea.Cmd {
 		case promptQuit:
 			m.quitting = true
 		case promptClear:
-			n := len(m.t.rows)
-			// Store.Clear is an in-memory reset under the store's lock;
-			// the cleared batch that follows empties the list and makes
-			// the feed forget the flows in the analyzer.
-			m.o.Store.Clear()
-			return m.setStatus("cleared "+plural(n, "flow"), false)
+			kept := m.t.counts.marked
+			// An in-memory reset under the store's lock; the cleared
+			// batch that follows empties the list, makes the feed forget
+			// the flows in the analyzer, and brings the marked ones back.
+			n := m.o.Store.ClearUnmarked()
+			msg := "cleared " + plural(n, "flow")
+			switch {
+			case kept == 1:
+				msg += "; the marked one stays (U unmarks)"
+			case kept > 1:
+				msg += "; the " + strconv.Itoa(kept) + " marked stay (U unmarks)"
+			}
+			return m.setStatus(msg, false)
 		}
 	case keyIs(k, m.keys.No):
 		m.prompt = promptNone

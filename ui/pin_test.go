@@ -226,10 +226,10 @@ func TestMarkedFlowsAreShownFilteredAndNeverEvicted(t *testing.T) {
 	}
 }
 
-// The mark survives the flow's updates (response, verdict) and a clear
-// forgets it.
+// The mark survives the flow's updates (response, verdict), and a clear
+// keeps the marked flows, as HTTP Toolkit keeps pinned ones.
 func TestMarkSurvivesUpdatesAndClear(t *testing.T) {
-	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, w: 120, h: 40})
+	m, st, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, maxFlows: 20, w: 120, h: 40})
 	selectFlow(t, m, "4")
 	press(m, "m")
 	const id = 4
@@ -240,12 +240,42 @@ func TestMarkSurvivesUpdatesAndClear(t *testing.T) {
 	if r := m.t.get(id); r == nil || !r.marked || r.f.Response.Status != 500 {
 		t.Fatalf("flow %d after an update: %+v; want it still marked, with the new status", id, r)
 	}
-	press(m, "c", "y")
+	press(m, "c")
+	if !strings.Contains(screen(m), "Clear 10 flows (the marked one stays)?") {
+		t.Fatalf("the clear prompt must say the marked flow stays:\n%s", screen(m))
+	}
+	press(m, "y")
 	pump(m)
+	if got := rowIDs(m); len(got) != 1 || got[0] != id || !m.t.get(id).marked || m.t.counts.marked != 1 {
+		t.Fatalf("rows %v after the clear; want only the marked flow %d, still marked", got, id)
+	}
+	if !strings.Contains(m.status, "cleared 10 flows; the marked one stays (U unmarks)") {
+		t.Fatalf("status %q", m.status)
+	}
+	if r := m.t.get(id); r.v == nil {
+		t.Fatal("the kept flow has no verdict: the analyzer must take it in again")
+	}
+	// New flows come after it; it is the oldest, and unmarked it is
+	// the first to go when the store is full.
+	for range 20 {
+		st.Add(mixedFixture()[0].f)
+	}
+	pump(m)
+	if _, ok := st.Get(id); !ok {
+		t.Fatal("the marked flow was evicted")
+	}
+	selectFlow(t, m, "4")
+	press(m, "m", "G")
 	st.Add(mixedFixture()[0].f)
 	pump(m)
-	if h := headerLines(m); m.t.counts.marked != 0 || strings.Contains(h, "marked") {
-		t.Fatalf("a clear must forget the marks:\n%s", h)
+	if _, ok := st.Get(id); ok {
+		t.Fatal("unmarked, the kept flow must be evicted first")
+	}
+	viewConsistent(t, m)
+	press(m, "c", "y")
+	pump(m)
+	if len(m.t.rows) != 0 || m.t.counts.marked != 0 {
+		t.Fatalf("with nothing marked, a clear empties the list: %v", rowIDs(m))
 	}
 }
 
@@ -312,8 +342,8 @@ func TestOnlyMarkedAndUnmarkAll(t *testing.T) {
 	}
 	press(m, "esc", "esc")
 	press(m, "c")
-	if !strings.Contains(screen(m), "Clear all 11 flows, the 2 marked too?") {
-		t.Fatalf("the clear prompt must say marks go too:\n%s", screen(m))
+	if !strings.Contains(screen(m), "Clear 9 flows (the 2 marked stay)?") {
+		t.Fatalf("the clear prompt must say the marked flows stay:\n%s", screen(m))
 	}
 	press(m, "n", "U")
 	if m.t.counts.marked != 0 || !strings.Contains(screen(m), "unmarked 2 flows") {

@@ -266,8 +266,11 @@ func (m *Model) footer() (string, *tea.Cursor) {
 		return st.Prompt.Render(label) + text, tea.NewCursor(width(label)+cx, y)
 	case promptClear:
 		what := "Clear all " + plural(len(m.t.rows), "flow")
-		if n := m.t.counts.marked; n > 0 {
-			what += ", the " + strconv.Itoa(n) + " marked too"
+		switch n := m.t.counts.marked; {
+		case n == 1:
+			what = "Clear " + plural(len(m.t.rows)-n, "flow") + " (the marked one stays)"
+		case n > 1:
+			what = "Clear " + plural(len(m.t.rows)-n, "flow") + " (the " + strconv.Itoa(n) + " marked stay)"
 		}
 		return joinSegs(w, seg{st.Prompt, what + "? "},
 			seg{st.Key, "y"}, seg{st.KeyDesc, " clear · "}, seg{st.Key, "n"}, seg{st.KeyDesc, " keep"}), nil
