@@ -542,7 +542,8 @@ probe's request itself is still sent as given.
 
 Exit status: 0 the page could read the response (and the audit found no
 medium or high risk), 1 blocked or such a risk, 2 usage or network error (or
-an audit that could not test the origin check at all).`,
+an audit that could not test the origin check, or ran out of time with
+nothing found).`,
 		Example: `  corscope probe --origin http://localhost:3000 -X PUT \
       -H 'Authorization: Bearer x' -H 'Content-Type: application/json' \
       --credentials http://localhost:8080/api/users

@@ -148,9 +148,13 @@ func (a *AuditResult) Findings() int {
 	return n
 }
 
-// Conclusive reports whether at least one origin check got an answer:
-// without one, "nothing found" would mean "nothing tested".
+// Conclusive reports whether the audit ran to its end and at least one
+// origin check got an answer: otherwise "nothing found" would mean
+// "not tested".
 func (a *AuditResult) Conclusive() bool {
+	if a.CutShort {
+		return false
+	}
 	for _, c := range a.Checks {
 		if c.isOriginCheck() && c.answered() {
 			return true
@@ -267,8 +271,8 @@ var originChecks = []originCheck{
 	{
 		name: "post-domain", title: "Origins that begin with (or contain) the page's origin are allowed",
 		origin: func(p pageHost) (string, string) {
-			if p.ip {
-				return "", "the page's host is an IP address: no domain can begin with it"
+			if strings.Contains(p.host, ":") {
+				return "", "the page's host is an IPv6 address: no domain name can begin with it"
 			}
 			return p.with(p.host + "." + auditHost), ""
 		},
@@ -440,29 +444,44 @@ func (p *Prober) Audit(ctx context.Context, req ProbeRequest) (*AuditResult, err
 
 // baseline sends the origin checks' request from the page's own origin. It
 // returns why a refusal of a made-up origin would prove nothing ("" when
-// it proves something), and whether the page's origin was plainly not
-// allowed (as opposed to a failure or a redirect).
-func (a *auditRun) baseline(own string) (why string, refused bool, status int) {
+// it proves something), whether the simple request is closed to the
+// page's own origin (refused by CORS, or an error status: the answer an
+// attacker would read is then that error), and the status.
+func (a *auditRun) baseline(own string) (why string, closed bool, status int) {
 	f, err := a.sendOrigin(own)
 	switch {
 	case err != nil:
 		return "the same request from the page's own origin failed: " + err.Error(), false, 0
 	case redirectStatus(f):
 		return a.redirectWhy(f), false, f.Response.Status
-	case !a.passes(f, own, false) && !a.passes(f, own, true):
-		return fmt.Sprintf("the server does not allow the page's own origin %s on this request either (%s%s), so a refusal proves nothing: check --origin and the URL",
-			own, a.failure(f, own), statusNote(f.Response.Status)), true, f.Response.Status
 	}
-	return "", false, f.Response.Status
+	status = f.Response.Status
+	if a.passes(f, own, false) || a.passes(f, own, true) {
+		return "", a.mode != modePreflight && status >= 400, status
+	}
+	hint := "check --origin and the URL"
+	if (status == http.StatusUnauthorized || status == http.StatusForbidden) && !a.sendsCookie() {
+		hint = "if the API needs a login, pass its cookie with --credentials -H 'Cookie: …'"
+	}
+	return fmt.Sprintf("the server does not allow the page's own origin %s on this request either (%s), so a refusal proves nothing: %s",
+		own, a.failure(f, own)+statusComma(status), hint), true, status
+}
+
+// sendsCookie reports whether the simple requests carry a cookie.
+func (a *auditRun) sendsCookie() bool {
+	return a.cred && slices.ContainsFunc(a.author, func(kv capture.Header) bool { return strings.EqualFold(kv.Name, "Cookie") })
 }
 
 // chooseMode runs the baseline and falls back to the page's preflight when
-// the simple request is closed to the page's own origin: then an
-// attacker's page cannot read it that way either, and the preflight still
-// shows the server's origin check.
+// the simple request is closed to the page's own origin (refused, or an
+// error status such as a 401 for want of a token): an attacker's page
+// reads nothing useful that way, and the preflight still shows the
+// server's origin check. A GET standing in for a POST that gets an error
+// says nothing about the POST, so it falls back too.
 func (a *auditRun) chooseMode(own string) string {
-	why, refused, status := a.baseline(own)
-	if why == "" || !refused || a.mode == modePreflight || (a.mode == modeSimple && len(a.unsafe) == 0) {
+	why, closed, status := a.baseline(own)
+	fallback := closed && (a.mode == modeStandIn || a.mode == modeSimple && len(a.unsafe) > 0)
+	if !fallback {
 		if why == "" && a.mode == modeStandIn {
 			a.res.Notes = append(a.res.Notes, "An attacker's page can send the POST without a preflight (as text/plain, with cookies). The audit never sends POST: a GET to the same URL stands in for it.")
 		}
@@ -470,9 +489,9 @@ func (a *auditRun) chooseMode(own string) string {
 	}
 	switch a.mode {
 	case modeSimple:
-		a.res.Notes = append(a.res.Notes, fmt.Sprintf("The simple %s an attacker's page can send (cookies, no script-set headers) is not allowed even for the page's own origin%s, so it cannot be read that way. The origin checks use the preflight the page sends instead.", a.method, statusNote(status)))
+		a.res.Notes = append(a.res.Notes, fmt.Sprintf("The simple %s an attacker's page can send (cookies, no script-set headers) gets nothing readable even for the page's own origin%s, so the origin checks use the preflight the page sends instead.", a.method, statusNote(status)))
 	case modeStandIn:
-		a.res.Notes = append(a.res.Notes, fmt.Sprintf("An attacker's page can send the POST without a preflight (as text/plain, with cookies), but the audit never sends POST, and a GET to this URL does not allow the page's own origin either%s. The origin checks use the preflight instead: what a simple POST gets is not known.", statusNote(status)))
+		a.res.Notes = append(a.res.Notes, fmt.Sprintf("An attacker's page can send the POST without a preflight (as text/plain, with cookies), but the audit never sends POST, and a GET to this URL cannot stand in for it%s. The origin checks use the preflight instead: what a simple POST gets is not known.", statusNote(status)))
 		a.res.Untested = "the simple POST an attacker's page can send without a preflight"
 	}
 	a.mode = modePreflight
@@ -496,6 +515,8 @@ func (a *auditRun) originChecks(page *url.URL) {
 	if page != nil {
 		ph = newPageHost(page)
 		baseline = a.chooseMode(ph.self)
+	} else {
+		baseline = a.chooseMode("null")
 	}
 	for _, oc := range originChecks {
 		c := AuditCheck{Name: oc.name, Title: oc.title}
@@ -521,8 +542,11 @@ func (a *auditRun) originChecks(page *url.URL) {
 			a.res.Checks = append(a.res.Checks, c)
 			continue
 		}
+		before := len(a.run.res.Flows)
 		f, err := a.sendOrigin(origin)
-		c.Exchange = len(a.run.res.Flows)
+		if len(a.run.res.Flows) > before {
+			c.Exchange = len(a.run.res.Flows)
+		}
 		if err != nil {
 			c.Err = err.Error()
 			a.res.Checks = append(a.res.Checks, c)
@@ -542,12 +566,21 @@ func (a *auditRun) originChecks(page *url.URL) {
 			c.Trusted, c.Severity = true, oc.sevNoCred
 		case accessCheck(h, true, origin).ok() || accessCheck(h, false, origin).ok() && acao != "*":
 			// The origin passes, the rest of the preflight does not.
-			c.Trusted, c.Refused, c.Credentials, c.Severity = true, true, accessCheck(h, true, origin).ok(), SeverityLow
+			c.Trusted, c.Credentials = true, accessCheck(h, true, origin).ok()
+			switch {
+			case a.res.Untested != "":
+				// A POST needs no preflight: the echo is what counts.
+				c.Severity = oc.sevNoCred
+				if c.Credentials {
+					c.Severity = oc.sev
+				}
+			default:
+				c.Refused, c.Severity = true, SeverityLow
+			}
 		case acao == "*":
 			a.res.Wildcard = true
 			c.Note = "Access-Control-Allow-Origin: * lets every site read it, without cookies"
-		case (h.Count(hACAO) > 1 || strings.Contains(acao, ",")) &&
-			slices.ContainsFunc(h.Values(hACAO), func(v string) bool { return strings.Contains(v, origin) }):
+		case (h.Count(hACAO) > 1 || strings.Contains(acao, ",")) && listsOrigin(acao, origin):
 			// Echoed next to a second value: refused today, whatever the
 			// page's own origin gets.
 			a.res.Duplicated, duplicate = true, true
@@ -556,7 +589,7 @@ func (a *auditRun) originChecks(page *url.URL) {
 		case baseline != "":
 			c.Inconclusive = baseline
 		}
-		if c.Trusted && !c.Refused && a.mode != modePreflight && c.Status >= 400 {
+		if c.Trusted && !c.Refused && a.mode == modeSimple && c.Status >= 400 {
 			c.Refused, c.Severity = true, SeverityLow
 		}
 		if c.Trusted {
@@ -577,6 +610,10 @@ func (a *auditRun) risk(prefix string, c AuditCheck, duplicate bool) string {
 	const noCookies = ", though without cookies: that matters for data protected only by network position (an intranet, localhost)"
 	var s string
 	switch {
+	case a.res.Untested != "" && c.Credentials:
+		s = prefix + "send the POST without a preflight, as the signed-in user (cookies included), and read the answer if it echoes the origin as the preflight does"
+	case a.res.Untested != "":
+		s = prefix + "send the POST without a preflight and read the answer if it echoes the origin as the preflight does" + noCookies
 	case a.mode != modePreflight && c.Credentials:
 		s = prefix + "read these responses as the signed-in user (cookies included)"
 	case a.mode != modePreflight:
@@ -703,8 +740,11 @@ func (a *auditRun) policyChecks(page *url.URL) {
 			continue
 		}
 		own := newPageHost(page).self
+		before := len(a.run.res.Flows)
 		f, err := a.sendPreflight(own, method, headers)
-		c.Exchange = len(a.run.res.Flows)
+		if len(a.run.res.Flows) > before {
+			c.Exchange = len(a.run.res.Flows)
+		}
 		if err != nil {
 			c.Err = err.Error()
 			a.res.Checks = append(a.res.Checks, c)
@@ -745,6 +785,25 @@ func (a *auditRun) policyChecks(page *url.URL) {
 		}
 		a.res.Checks = append(a.res.Checks, c)
 	}
+}
+
+// listsOrigin reports whether origin is one of the comma-separated values
+// of Access-Control-Allow-Origin (joined).
+func listsOrigin(acao, origin string) bool {
+	for _, v := range strings.Split(acao, ",") {
+		if strings.TrimSpace(v) == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// statusComma is ", status N" for a status that is not a success.
+func statusComma(status int) string {
+	if status == 0 || status >= 200 && status < 300 {
+		return ""
+	}
+	return ", status " + strconv.Itoa(status)
 }
 
 func redirectStatus(f capture.Flow) bool {

@@ -87,7 +87,7 @@ func writeAuditText(b *strings.Builder, a *AuditResult) {
 			b.WriteString(" " + auditAdvice)
 		}
 		if trusted(a.Checks, "any-header") || trusted(a.Checks, "any-method") {
-			b.WriteString(" List the methods and headers the API uses instead of copying the preflight's request.")
+			b.WriteString(" List the methods and headers the API uses instead of copying the preflight's request or allowing *.")
 		}
 		b.WriteString("\n")
 	case !a.Conclusive():

@@ -333,7 +333,63 @@ func TestAuditJudgesWhatTheBrowserWouldDo(t *testing.T) {
 				policy(func(o string) bool { return o == auditPage }, true)(w, r)
 			},
 			check: "any-origin", want: "ok", conclusive: true,
-			text: "is not allowed even for the page's own origin (status 401), so it cannot be read that way",
+			text: "gets nothing readable even for the page's own origin (status 401), so the origin checks use the preflight",
+		},
+		{
+			name:   "a POST whose stand-in GET gets an error falls back, and an echo on the preflight counts in full",
+			method: "POST", header: []string{"Content-Type", "application/json"}, credentials: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				echo(w, r) // a global middleware, on every status
+				if r.Method != http.MethodPost {
+					w.WriteHeader(http.StatusMethodNotAllowed)
+				}
+			},
+			check: "any-origin", want: "trusted:high", conclusive: true,
+			text: "a GET to this URL cannot stand in for it (status 405)",
+		},
+		{
+			name:    "an IPv4 page origin still gets the prefix check",
+			origin:  "http://127.0.0.1:3000",
+			handler: policy(func(o string) bool { return strings.HasPrefix(o, "http://127.0.0.1") }, true),
+			check:   "post-domain", want: "trusted:high", conclusive: true,
+			text: "Origin: http://127.0.0.1.corscope-audit.example:3000 → allowed",
+		},
+		{
+			name: "the same value twice is not an echo of a made-up origin",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Add("Access-Control-Allow-Origin", auditPage)
+				w.Header().Add("Access-Control-Allow-Origin", auditPage)
+			},
+			check: "substring", want: "unclear", conclusive: false,
+		},
+		{
+			name:   "a bearer-token API whose 401 carries the echo is audited by its preflight too",
+			header: []string{"Authorization", "Bearer t"}, credentials: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				echo(w, r) // CORS middleware before authentication
+				if r.Method == http.MethodOptions {
+					w.Header().Set("Access-Control-Allow-Headers", "authorization")
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				if r.Header.Get("Authorization") == "" {
+					w.WriteHeader(http.StatusUnauthorized)
+				}
+			},
+			check: "any-origin", want: "trusted:high", conclusive: true,
+			text: "gets nothing readable even for the page's own origin (status 401)",
+		},
+		{
+			name:    "a login the audit was not given is named",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) },
+			check:   "any-origin", want: "unclear", conclusive: false,
+			text: "(MissingAllowOriginHeader, status 401), so a refusal proves nothing: if the API needs a login, pass its cookie with --credentials -H 'Cookie: …'",
+		},
+		{
+			name:    "a null page origin gets a baseline too",
+			origin:  "null",
+			handler: policy(func(o string) bool { return o == auditPage }, true),
+			check:   "any-origin", want: "unclear", conclusive: false,
 		},
 		{
 			name:    "a wildcard is an answer, not a doubt",
@@ -540,5 +596,67 @@ func TestAuditCutShortKeepsWhatItLearnt(t *testing.T) {
 	writeAuditText(&b, a)
 	if !strings.Contains(b.String(), "give more with --timeout") {
 		t.Fatalf("the report must say the audit was cut short:\n%s", b.String())
+	}
+}
+
+// Each answered check names its own exchange; a check whose request got
+// no answer names none.
+func TestAuditExchangesMatchTheirChecks(t *testing.T) {
+	srv, _ := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != auditPage && r.Method == http.MethodGet {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close() // unknown origins get the door shut
+			return
+		}
+		policy(func(o string) bool { return o == auditPage }, true)(w, r)
+	})
+	p := &Prober{Transport: &http.Transport{DisableKeepAlives: true}}
+	a, err := p.Audit(context.Background(), ProbeRequest{URL: srv.URL + "/x", Origin: auditPage, Credentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range a.Checks {
+		switch {
+		case c.Err != "" && c.Exchange != 0:
+			t.Errorf("%s failed (%s) yet names exchange %d", c.Name, c.Err, c.Exchange)
+		case c.Err == "" && c.Skipped == "":
+			if c.Exchange < 1 || c.Exchange > len(a.Flows) {
+				t.Fatalf("%s names exchange %d of %d", c.Name, c.Exchange, len(a.Flows))
+			}
+			f := a.Flows[c.Exchange-1]
+			if c.isOriginCheck() && f.Request.Header.Get("Origin") != c.Sent {
+				t.Errorf("%s sent %q but its exchange carries Origin %q", c.Name, c.Sent, f.Request.Header.Get("Origin"))
+			}
+		}
+	}
+	if trusted(a.Checks, "any-origin") || a.Checks[0].Err == "" {
+		t.Fatalf("any-origin: %+v; want a connection error", a.Checks[0])
+	}
+}
+
+// The exit status: a medium or high finding fails, and so does an audit
+// that tested nothing or was cut short with nothing found.
+func TestAuditExitCodes(t *testing.T) {
+	ok := AuditCheck{Name: "any-origin", Sent: "https://corscope-audit.example"}
+	low := AuditCheck{Name: "any-subdomain", Trusted: true, Severity: SeverityLow}
+	high := AuditCheck{Name: "any-origin", Trusted: true, Severity: SeverityHigh, ExplainedBy: "x"}
+	for _, tc := range []struct {
+		name string
+		a    AuditResult
+		want int
+	}{
+		{"nothing found", AuditResult{Checks: []AuditCheck{ok}}, 0},
+		{"a low finding", AuditResult{Checks: []AuditCheck{ok, low}}, 0},
+		{"a high finding, even one that follows from another", AuditResult{Checks: []AuditCheck{high}}, 1},
+		{"cut short with nothing found", AuditResult{CutShort: true, Checks: []AuditCheck{ok}}, 2},
+		{"cut short after a high finding", AuditResult{CutShort: true, Checks: []AuditCheck{high}}, 1},
+		{"nothing answered", AuditResult{Checks: []AuditCheck{{Name: "any-origin", Inconclusive: "x"}}}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &ProbeResult{Outcome: Verdict{Kind: KindAllowed}, Audit: &tc.a}
+			if got := r.ExitCode(); got != tc.want {
+				t.Errorf("exit %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
