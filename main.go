@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -277,9 +278,9 @@ func afterCapture(stderr io.Writer, p *capture.Proxy, c *common, pf *proxyFlags)
 		err := harWriter(pf.includeSecrets)(pf.har, flows)
 		unregister()
 		if err != nil {
-			return fmt.Errorf("cannot write the HAR file (%d flows): %w", len(flows), err)
+			return fmt.Errorf("cannot write the HAR file (%s): %w", flowCount(len(flows)), err)
 		}
-		fmt.Fprintf(stderr, "corscope: wrote %d flows to %s\n", len(flows), pf.har)
+		fmt.Fprintf(stderr, "corscope: wrote %s to %s\n", flowCount(len(flows)), pf.har)
 	}
 	if pf.insecureUpstream {
 		fmt.Fprintln(stderr, "corscope: WARNING: this capture ran with --insecure-upstream: upstream certificates were not verified")
@@ -785,4 +786,12 @@ func newCACmd(c *common) *cobra.Command {
 	fs.BoolVar(&path, "path", false, "print where the CA files are")
 	cmd.MarkFlagsMutuallyExclusive("pem", "spki", "path")
 	return cmd
+}
+
+// flowCount is "1 flow" or "N flows".
+func flowCount(n int) string {
+	if n == 1 {
+		return "1 flow"
+	}
+	return strconv.Itoa(n) + " flows"
 }

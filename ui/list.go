@@ -152,6 +152,9 @@ func (c *columns) render(b *strings.Builder, r *row, ghost bool, marker byte, ma
 	v := r.v
 	b.WriteByte(marker)
 	switch {
+	case ghost && r.marked:
+		b.WriteString(mark)
+		padRight(b, "↳", c.idW-1)
 	case ghost:
 		padRight(b, "↳", c.idW)
 	case r.marked:

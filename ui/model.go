@@ -38,6 +38,10 @@ const syncFilterMax = 20000
 // filterDebounce is how long typing must pause before the filter runs.
 const filterDebounce = 100 * time.Millisecond
 
+// droppedStatus starts the warning shown while new flows are evicted as
+// soon as they arrive.
+const droppedStatus = "new flows are dropped"
+
 // statusTTL is how long a status line stays.
 const statusTTL = 4 * time.Second
 
@@ -103,6 +107,7 @@ type Model struct {
 	changes          uint64
 	exportedAt       uint64
 	loaded           bool // the first complete load happened
+	droppedNew       bool // the last batch evicted flows never shown
 	quitting         bool
 }
 
@@ -230,6 +235,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case batchMsg:
 		m.applyBatch(msg)
 		cmds = append(cmds, m.feed.next())
+		if m.droppedNew && !strings.HasPrefix(m.status, droppedStatus) {
+			cmds = append(cmds, m.setStatus(droppedStatus+": every flow kept is marked or open (U unmarks, or raise --max-flows)", true))
+		}
 	case filterDoneMsg:
 		m.applyFilterResult(msg)
 	case filterDebounceMsg:
@@ -329,13 +337,19 @@ func (m *Model) applyBatch(b batchMsg) {
 		m.exportedAt = m.changes
 	}
 	m.evictedTotal, m.evictedMemory = b.evictedTotal, b.evictedMemory
+	prevMax := m.maxID()
+	unseen := len(b.evicted) > 0 && b.evicted[len(b.evicted)-1] > prevMax
+	defer func() {
+		// Flows evicted before they were ever shown while all that is
+		// held is marked (or open): new traffic is being dropped.
+		m.droppedNew = unseen && m.t.counts.marked > 0 && len(m.t.rows)-m.t.counts.marked <= 2
+	}()
 	if len(b.evicted) > 0 {
 		m.t.evict(b.evicted)
 		if m.job != nil {
 			m.jobEvicted = max(m.jobEvicted, b.evicted[len(b.evicted)-1])
 		}
 	}
-	prevMax := m.maxID()
 	for i := range b.flows {
 		f := &b.flows[i]
 		old := m.t.get(f.ID)
@@ -369,6 +383,9 @@ func (m *Model) applyBatch(b batchMsg) {
 		nr.marked = old.marked
 		m.t.upsert(nr)
 		m.noteDirty(v.Flow)
+		if m.t.counts.marked > 0 {
+			m.spreadMark(nr)
+		}
 	}
 	if len(b.flows) > 0 {
 		m.changes++
@@ -558,25 +575,69 @@ func (m *Model) cycleFramework(d int) tea.Cmd {
 	return savePrefsCmd(m.o.Home, m.prefs)
 }
 
-// toggleMark marks or unmarks the selected flow (a ghost row marks its
-// preflight). The mark is kept in the store, which never evicts a marked
-// flow and writes the mark into every export; is:marked finds it again.
+// toggleMark marks or unmarks the selected flow and its pair: a
+// preflight and its actual request are one exchange, and keeping one half
+// without the other (through a clear, or eviction) would change what the
+// kept half's verdict says. A ghost row marks its preflight. The mark is
+// kept in the store, which never evicts a marked flow and writes the mark
+// into every export; is:marked finds it again.
 func (m *Model) toggleMark() tea.Cmd {
 	r, _ := m.selected()
 	if r == nil {
 		return nil
 	}
+	on := !r.marked
+	m.setMark(r, on)
+	what := "#" + idText(r.id)
+	if p := m.pairOf(r); p != nil {
+		m.setMark(p, on)
+		what += " and its " + pairRole(p) + " #" + idText(p.id)
+	}
+	m.fixSel() // an is:marked filter may have hidden it
+	if on {
+		return m.setStatus("marked "+what+": never evicted, kept by c · M shows the marked flows", false)
+	}
+	return m.setStatus("unmarked "+what, false)
+}
+
+// setMark marks or unmarks r's flow, in the table and the store.
+func (m *Model) setMark(r *row, on bool) {
+	if r.marked == on {
+		return
+	}
 	nr := *r
 	nr.ver++
-	nr.marked = !r.marked
+	nr.marked = on
 	m.t.upsert(&nr)
 	m.noteDirty(r.id)
-	m.fixSel() // an is:marked filter may have hidden it
-	m.o.Store.Mark(r.id, nr.marked)
-	if nr.marked {
-		return m.setStatus("marked #"+idText(r.id)+": kept however much is captured · is:marked lists marked flows", false)
+	m.o.Store.Mark(r.id, on)
+}
+
+// pairOf returns the row of r's preflight or actual request, if held.
+func (m *Model) pairOf(r *row) *row {
+	if r.v == nil || r.v.Pair == 0 {
+		return nil
 	}
-	return m.setStatus("unmarked #"+idText(r.id), false)
+	return m.t.get(r.v.Pair)
+}
+
+func pairRole(r *row) string {
+	if r.v != nil && r.v.Role == analyze.RolePreflight {
+		return "preflight"
+	}
+	return "actual request"
+}
+
+// spreadMark marks the pair of a marked flow whose pair became known after
+// the mark (the actual request arrived later).
+func (m *Model) spreadMark(r *row) {
+	if p := m.pairOf(r); p != nil && p.marked != r.marked {
+		if r.marked {
+			m.setMark(p, true)
+		} else {
+			m.setMark(r, true)
+		}
+	}
 }
 
 // markedTerm is the filter term M adds to (and takes off) the filter.
@@ -586,6 +647,11 @@ const markedTerm = "is:marked"
 // when the filter ends with it, so M twice gives back the filter typed.
 func (m *Model) toggleOnlyMarked() tea.Cmd {
 	cur := m.filterShown()
+	if f := strings.Fields(cur); slices.Contains(f, "!"+markedTerm) {
+		// Showing only the unmarked: M turns that round.
+		cur = strings.Join(slices.DeleteFunc(f, func(t string) bool { return t == "!"+markedTerm }), " ")
+		return m.setFilter(strings.TrimSpace(cur + " " + markedTerm))
+	}
 	if rest, ok := strings.CutSuffix(cur, markedTerm); ok && (rest == "" || strings.HasSuffix(rest, " ")) {
 		return m.setFilter(strings.TrimSpace(rest))
 	}

@@ -406,3 +406,78 @@ func TestMarksGoOutWithTheExportAndComeBack(t *testing.T) {
 		t.Fatal("U must take the mark off in the store too")
 	}
 }
+
+// A preflight and its actual request are one exchange: marking either
+// marks both, so a clear or eviction never keeps one half and changes
+// what the other's verdict says.
+func TestMarkingOneHalfOfAPairMarksBoth(t *testing.T) {
+	m, _, _ := newFixtureModel(t, mixedFixture(), testOpts{live: true, maxFlows: 20, w: 120, h: 40})
+	selectFlow(t, m, "5") // the allowed preflight of 6
+	press(m, "m")
+	for _, id := range []capture.FlowID{5, 6} {
+		if r := m.t.get(id); r == nil || !r.marked {
+			t.Fatalf("flow %d is not marked after marking the preflight 5", id)
+		}
+	}
+	if !strings.Contains(m.status, "marked #5 and its actual request #6") {
+		t.Fatalf("status %q", m.status)
+	}
+	press(m, "c", "y")
+	pump(m)
+	if got := rowIDs(m); !slices.Equal(got, []capture.FlowID{5, 6}) {
+		t.Fatalf("rows %v after the clear; want the pair 5, 6", got)
+	}
+	if v := m.t.get(5).v; v == nil || v.Kind != m.t.get(6).v.Kind || v.Pair != 6 {
+		t.Fatalf("after the clear the pair must still be paired and judged alike: %+v", v)
+	}
+	selectFlow(t, m, "6")
+	press(m, "m")
+	if m.t.counts.marked != 0 {
+		t.Fatalf("unmarking the actual must unmark its preflight too (%d marked)", m.t.counts.marked)
+	}
+
+	// A ghost (the actual a failed preflight stopped) shows its
+	// preflight's mark.
+	fresh, _, _ := newFixtureModel(t, mixedFixture(), testOpts{w: 120, h: 40})
+	selectFlow(t, fresh, "3g")
+	press(fresh, "m")
+	if !regexp.MustCompile(`(?m)^[ >]●\s*↳ `).MatchString(screen(fresh)) {
+		t.Fatalf("the ghost row must show the mark:\n%s", screen(fresh))
+	}
+
+}
+
+// With everything held marked, new flows are evicted on arrival: the
+// interface says so instead of dropping them silently.
+func TestNewFlowsDroppedBecauseAllIsMarkedAreAnnounced(t *testing.T) {
+	fxs := mixedFixture()[:4]
+	m, st, _ := newFixtureModel(t, fxs, testOpts{live: true, maxFlows: 4, w: 120, h: 40})
+	for _, id := range []string{"1", "2", "4"} {
+		selectFlow(t, m, id)
+		press(m, "m")
+	}
+	selectFlow(t, m, "3") // open: pinned too
+	for range 3 {
+		st.Add(mixedFixture()[0].f)
+	}
+	pump(m)
+	if !strings.Contains(m.status, "new flows are dropped: every flow kept is marked or open") {
+		t.Fatalf("status %q; want the dropped-flows warning", m.status)
+	}
+}
+
+// M over a filter showing only the unmarked turns it round.
+func TestOnlyMarkedReplacesItsNegation(t *testing.T) {
+	m, _, _ := newFixtureModel(t, mixedFixture(), testOpts{w: 120, h: 40})
+	selectFlow(t, m, "4")
+	press(m, "m", "/")
+	typeText(m, "!is:marked cors:blocked")
+	press(m, "enter", "M")
+	if got := m.filterShown(); got != "cors:blocked is:marked" {
+		t.Fatalf("filter %q; want cors:blocked is:marked", got)
+	}
+	press(m, "U")
+	if !strings.Contains(screen(m), "No flow is marked: m marks the selected one") {
+		t.Fatalf("an empty is:marked view must say why:\n%s", screen(m))
+	}
+}

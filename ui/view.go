@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -184,6 +185,9 @@ func (m *Model) listLines() []string {
 	view := m.t.view
 	if len(view) == 0 {
 		msg := " No flow matches the filter “" + clean(m.filterShown()) + "”: esc clears it, / edits it."
+		if m.t.counts.marked == 0 && slices.Contains(strings.Fields(m.filterShown()), markedTerm) {
+			msg = " No flow is marked: m marks the selected one, M or esc shows them all again."
+		}
 		out = append(out, st.Muted.Render(fit(msg, lw)))
 	}
 	var b strings.Builder
