@@ -136,8 +136,11 @@ if ((lines != 24)); then
 fi
 absent "│─" # no right-hand pane separator in the narrow layout
 
-# Quit: a saved capture needs no confirmation; exit status 0.
+# Quit: a saved capture has nothing to lose but the mark set above, so q
+# asks once about it; y quits with exit status 0.
 keys q
+wait_for "Quit? The marks you set are not saved"
+keys y
 deadline=$((SECONDS + 10))
 until [[ -s "$work/exit" ]]; do
 	if ((SECONDS >= deadline)); then

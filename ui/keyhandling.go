@@ -229,7 +229,7 @@ func (m *Model) defaultExportName() string {
 
 // exportCmd snapshots the store and writes the HAR off the event loop.
 func (m *Model) exportCmd(path string) tea.Cmd {
-	export, store, at := m.o.Export, m.o.Store, m.changes
+	export, store, at, marks := m.o.Export, m.o.Store, m.changes, m.markEdits
 	if export == nil {
 		return m.setStatus("export is not available in this build", true)
 	}
@@ -245,7 +245,7 @@ func (m *Model) exportCmd(path string) tea.Cmd {
 			abs = path
 		}
 		err = export(abs, flows)
-		return exportDoneMsg{path: abs, n: len(flows), err: err, at: at}
+		return exportDoneMsg{path: abs, n: len(flows), err: err, at: at, marks: marks}
 	})
 }
 

@@ -106,9 +106,12 @@ type Model struct {
 	tlsRejectedFlows int
 	changes          uint64
 	exportedAt       uint64
-	loaded           bool // the first complete load happened
-	droppedNew       bool // the last batch evicted flows never shown
-	quitting         bool
+	// markEdits counts marks set or taken off; markEditsSaved is its
+	// value at the last export, so quitting can say marks would be lost.
+	markEdits, markEditsSaved uint64
+	loaded                    bool // the first complete load happened
+	droppedNew                bool // the last batch evicted flows never shown
+	quitting                  bool
 }
 
 // New builds the model over o.Store. It reads ui.json (before the program
@@ -212,6 +215,8 @@ type (
 		n    int
 		err  error
 		at   uint64
+		// marks is markEdits when the export started.
+		marks uint64
 	}
 	browserDoneMsg struct {
 		note string
@@ -261,6 +266,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.setStatus("✗ export failed: "+msg.err.Error(), true))
 		} else {
 			m.exportedAt = max(m.exportedAt, msg.at)
+			m.markEditsSaved = max(m.markEditsSaved, msg.marks)
 			cmds = append(cmds, m.setStatus("✓ exported "+plural(msg.n, "flow")+" to "+msg.path, false))
 		}
 	case browserDoneMsg:
@@ -533,11 +539,18 @@ func (m *Model) scrollDetail(d int) {
 	m.detail.scroll = clamp(m.detail.scroll+d, 0, m.detail.maxScroll(m.detailRows()))
 }
 
-// unexported reports whether quitting would lose flows: live capture,
-// flows recorded since the last export, and no --har to write on exit.
+// unexported reports whether quitting would lose something: flows
+// recorded since the last export, or marks set since then (also over a
+// saved capture, where the marks live only in this session), with no
+// --har to write on exit.
 func (m *Model) unexported() bool {
-	return m.o.Live && m.o.SaveOnExit == "" && len(m.t.rows) > 0 && m.changes > m.exportedAt
+	if m.o.Live && m.o.SaveOnExit != "" || len(m.t.rows) == 0 {
+		return false
+	}
+	return m.unexportedFlows() || m.o.Export != nil && m.markEdits > m.markEditsSaved
 }
+
+func (m *Model) unexportedFlows() bool { return m.o.Live && m.changes > m.exportedAt }
 
 // syncKeys enables the bindings that apply now, so help shows only what
 // works.
@@ -611,6 +624,7 @@ func (m *Model) setMark(r *row, on bool) {
 	m.t.upsert(&nr)
 	m.noteDirty(r.id)
 	m.o.Store.Mark(r.id, on)
+	m.markEdits++
 }
 
 // pairOf returns the row of r's preflight or actual request, if held.
@@ -674,12 +688,7 @@ func (m *Model) unmarkAll() tea.Cmd {
 		}
 	}
 	for _, id := range ids {
-		r := *m.t.get(id)
-		r.ver++
-		r.marked = false
-		m.t.upsert(&r)
-		m.noteDirty(id)
-		m.o.Store.Mark(id, false)
+		m.setMark(m.t.get(id), false)
 	}
 	m.fixSel()
 	return m.setStatus("unmarked "+plural(n, "flow"), false)

@@ -481,3 +481,25 @@ func TestOnlyMarkedReplacesItsNegation(t *testing.T) {
 		t.Fatalf("an empty is:marked view must say why:\n%s", screen(m))
 	}
 }
+
+// Over a saved capture nothing is lost on quit but the marks set in this
+// session: q asks about them until they are exported.
+func TestQuitAsksAboutMarksNotSaved(t *testing.T) {
+	t.Chdir(t.TempDir())
+	export := func(string, []capture.Flow) error { return nil }
+	m, _, _ := newFixtureModel(t, mixedFixture(), testOpts{export: export, w: 120, h: 40})
+	if _, cmd := m.Update(keyMsg("q")); !isQuit(cmd) {
+		t.Fatal("a saved capture with no marks set must quit at once")
+	}
+	m, _, _ = newFixtureModel(t, mixedFixture(), testOpts{export: export, w: 120, h: 40})
+	selectFlow(t, m, "4")
+	press(m, "m", "q")
+	if m.prompt != promptQuit || !strings.Contains(screen(m), "Quit? The marks you set are not saved (e saves a HAR with them).") {
+		t.Fatalf("q after a mark must ask:\n%s", screen(m))
+	}
+	press(m, "n", "e")
+	keyAndRun(m, "enter")
+	if _, cmd := m.Update(keyMsg("q")); !isQuit(cmd) {
+		t.Fatal("after the export, q must quit at once")
+	}
+}

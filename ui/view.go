@@ -279,7 +279,11 @@ func (m *Model) footer() (string, *tea.Cursor) {
 		return joinSegs(w, seg{st.Prompt, what + "? "},
 			seg{st.Key, "y"}, seg{st.KeyDesc, " clear · "}, seg{st.Key, "n"}, seg{st.KeyDesc, " keep"}), nil
 	case promptQuit:
-		return joinSegs(w, seg{st.Prompt, "Quit? " + plural(len(m.t.rows), "flow") + " not exported (e saves a HAR). "},
+		what := "Quit? " + plural(len(m.t.rows), "flow") + " not exported (e saves a HAR). "
+		if !m.unexportedFlows() {
+			what = "Quit? The marks you set are not saved (e saves a HAR with them). "
+		}
+		return joinSegs(w, seg{st.Prompt, what},
 			seg{st.Key, "y"}, seg{st.KeyDesc, " quit · "}, seg{st.Key, "n"}, seg{st.KeyDesc, " stay"}), nil
 	}
 	if m.status != "" {
