@@ -160,11 +160,20 @@ func (s *Store) Get(id FlowID) (Flow, bool) {
 }
 
 func (s *Store) getLocked(id FlowID) (Flow, bool) {
-	if sl := s.slotLocked(id); sl != nil {
-		f := sl.f
+	f, ok := s.markedLocked(id, nil)
+	if ok {
 		s.pinMu.Lock()
 		_, f.Marked = s.marks[id]
 		s.pinMu.Unlock()
+	}
+	return f, ok
+}
+
+// markedLocked returns flow id with Marked set from marks.
+func (s *Store) markedLocked(id FlowID, marks map[FlowID]struct{}) (Flow, bool) {
+	if sl := s.slotLocked(id); sl != nil {
+		f := sl.f
+		_, f.Marked = marks[id]
 		return f, true
 	}
 	return Flow{}, false
@@ -307,32 +316,41 @@ func (s *Store) Paused() bool {
 // if recorded again; the marked flows keep their IDs and pins, and wait
 // among the oldest for eviction once unmarked.
 func (s *Store) ClearUnmarked() int {
-	marks := s.markedSet() // only the UI marks, from the goroutine that clears
-	if len(marks) == 0 {
-		n := s.Len()
-		s.Clear()
-		return n
-	}
+	return s.clear(s.markedSet()) // only the UI marks, from the goroutine that clears
+}
+
+// Clear drops every flow. IDs keep counting up, so a flow recorded later is
+// never mistaken for a cleared one.
+func (s *Store) Clear() {
+	s.clear(nil)
+	s.pinMu.Lock()
+	clear(s.pins)
+	clear(s.marks)
+	s.pinMu.Unlock()
+}
+
+// clear drops every flow but those in keep, and returns how many it
+// dropped. The kept flows go to the kept list, which holds flows older
+// than every live one in ID order, as they now are.
+func (s *Store) clear(keep map[FlowID]struct{}) int {
 	s.mu.Lock()
-	var keep []slot
+	var kept []slot
 	var gone []Flow
 	var mem int64
 	s.eachLocked(func(sl *slot) {
-		if _, ok := marks[sl.f.ID]; ok {
-			keep = append(keep, *sl)
+		if _, ok := keep[sl.f.ID]; ok {
+			kept = append(kept, *sl)
 			mem += sl.size
 		} else {
 			gone = append(gone, sl.f)
 		}
 	})
-	// The kept list holds flows older than every live one, in ID order,
-	// which the marked flows now are.
-	s.segs, s.head, s.live, s.first, s.kept, s.mem = nil, 0, 0, 0, keep, mem
+	s.segs, s.head, s.live, s.first, s.kept, s.mem = nil, 0, 0, 0, kept, mem
 	for sub := range s.subs {
 		clear(sub.pending)
 		sub.evicted = sub.evicted[:0]
 		sub.cleared = true
-		for _, sl := range keep {
+		for _, sl := range kept {
 			sub.pending[sl.f.ID] = struct{}{}
 		}
 		sub.wakeLocked()
@@ -345,27 +363,6 @@ func (s *Store) ClearUnmarked() int {
 	s.pinMu.Unlock()
 	releaseAll(gone)
 	return len(gone)
-}
-
-// Clear drops every flow. IDs keep counting up, so a flow recorded later is
-// never mistaken for a cleared one.
-func (s *Store) Clear() {
-	s.mu.Lock()
-	gone := make([]Flow, 0, s.lenLocked())
-	s.eachLocked(func(sl *slot) { gone = append(gone, sl.f) })
-	s.segs, s.head, s.live, s.first, s.kept, s.mem = nil, 0, 0, 0, nil, 0
-	for sub := range s.subs {
-		clear(sub.pending)
-		sub.evicted = sub.evicted[:0]
-		sub.cleared = true
-		sub.wakeLocked()
-	}
-	s.mu.Unlock()
-	s.pinMu.Lock()
-	clear(s.pins)
-	clear(s.marks)
-	s.pinMu.Unlock()
-	releaseAll(gone)
 }
 
 // enforceLocked evicts, oldest first, until the store is within its
@@ -619,8 +616,9 @@ func (sub *Subscription) Next() Batch {
 		EvictedTotal:  s.evicted[byFlows] + s.evicted[byMemory],
 		EvictedMemory: s.evicted[byMemory],
 	}
+	marks := s.markedSet() // once per batch, not per flow
 	for _, id := range ids {
-		if f, ok := s.getLocked(id); ok {
+		if f, ok := s.markedLocked(id, marks); ok {
 			b.Flows = append(b.Flows, f)
 		}
 	}
