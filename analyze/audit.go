@@ -397,19 +397,8 @@ func (a *auditRun) simpleMethod() string {
 // recorded on that check; when ctx ends, the checks not yet run say so and
 // the result so far is returned (CutShort).
 func (p *Prober) Audit(ctx context.Context, req ProbeRequest) (*AuditResult, error) {
-	if p.Transport == nil {
-		return nil, &ProbeError{Msg: "probe: no transport"}
-	}
-	target, err := parseProbeURL(req.URL)
+	target, page, method, err := p.check(req)
 	if err != nil {
-		return nil, err
-	}
-	page, err := parseProbeOrigin(req.Origin)
-	if err != nil {
-		return nil, err
-	}
-	method := normalizeFetchMethod(req.Method)
-	if err := validateMethod(method); err != nil {
 		return nil, err
 	}
 	author, _ := authorHeaders(req.Header, req.Credentials)

@@ -133,16 +133,28 @@ type ProbeError struct {
 func (e *ProbeError) Error() string { return e.Msg }
 func (e *ProbeError) Unwrap() error { return e.Err }
 
+// check validates req for p: the target URL, the page origin (nil for
+// "null") and the method as the browser sends it.
+func (p *Prober) check(req ProbeRequest) (target, origin *url.URL, method string, err error) {
+	if p.Transport == nil {
+		return nil, nil, "", &ProbeError{Msg: "probe: no transport"}
+	}
+	if target, err = parseProbeURL(req.URL); err != nil {
+		return nil, nil, "", err
+	}
+	if origin, err = parseProbeOrigin(req.Origin); err != nil {
+		return nil, nil, "", err
+	}
+	method = normalizeFetchMethod(req.Method)
+	if err = validateMethod(method); err != nil {
+		return nil, nil, "", err
+	}
+	return target, origin, method, nil
+}
+
 // Probe runs one probe.
 func (p *Prober) Probe(ctx context.Context, req ProbeRequest) (*ProbeResult, error) {
-	if p.Transport == nil {
-		return nil, &ProbeError{Msg: "probe: no transport"}
-	}
-	target, err := parseProbeURL(req.URL)
-	if err != nil {
-		return nil, err
-	}
-	origin, err := parseProbeOrigin(req.Origin)
+	target, origin, method, err := p.check(req)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +162,7 @@ func (p *Prober) Probe(ctx context.Context, req ProbeRequest) (*ProbeResult, err
 	if origin != nil {
 		originStr = originOf(origin)
 	}
-	res := &ProbeResult{Request: req, Method: normalizeFetchMethod(req.Method)}
-	if err := validateMethod(res.Method); err != nil {
-		return nil, err
-	}
+	res := &ProbeResult{Request: req, Method: method}
 	author, dropped := authorHeaders(req.Header, req.Credentials)
 	res.Dropped = dropped
 
